@@ -1,0 +1,86 @@
+# llm-o11y: the documented interface. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= local
+
+# Local Pulumi state and the passphrase that encrypts its secrets stay in this folder (gitignored).
+STATE_DIR := $(CURDIR)/.pulumi/state
+PASSPHRASE_FILE := $(CURDIR)/.pulumi/passphrase
+export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
+export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(PASSPHRASE_FILE)
+export PULUMI_SKIP_UPDATE_CHECK := true
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## create .venv with the pinned dependencies
+
+.PHONY: prerequisites
+prerequisites:
+	@command -v pulumi >/dev/null || { echo "make up needs the Pulumi CLI, which is not installed."; \
+	  echo "Install it (https://www.pulumi.com/docs/iac/download-install/), then run make up again."; exit 1; }
+	@command -v docker >/dev/null || { echo "make up needs Docker, which is not installed."; \
+	  echo "Install Docker Engine or Docker Desktop (https://docs.docker.com/get-docker/), then run make up again."; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make up needs a running Docker engine, and 'docker info' failed."; \
+	  echo "Start Docker (or check that your user may use it), then run make up again."; exit 1; }
+
+$(PASSPHRASE_FILE):
+	@mkdir -p $(STATE_DIR)
+	@umask 077 && head -c 32 /dev/urandom | base64 > $@
+	@echo "created $@ (the passphrase for this machine's stack secrets; keep it, it is gitignored)"
+
+.PHONY: stack
+stack: prerequisites venv $(PASSPHRASE_FILE)
+	@mkdir -p $(STATE_DIR)
+	@pulumi stack select --create $(STACK) --non-interactive >/dev/null
+
+.PHONY: up
+up: stack ## start the local stack in Docker (pulumi up -s local)
+	pulumi up --stack $(STACK) $(if $(YES),--yes,)
+	@echo; echo "Grafana: $$(pulumi stack output --stack $(STACK) grafanaUrl)  user: $$(pulumi stack output --stack $(STACK) grafanaAdminUser)  password: make password"
+
+.PHONY: preview
+preview: stack ## show what pulumi up would change, with the diff
+	pulumi preview --stack $(STACK) --diff
+
+.PHONY: password
+password: stack ## print the Grafana admin password
+	@pulumi stack output --stack $(STACK) --show-secrets grafanaAdminPassword
+
+.PHONY: env
+env: stack ## print the env block for Claude Code (source it, or paste it into your shell)
+	@pulumi stack output --stack $(STACK) claudeCodeEnv
+
+.PHONY: down
+down: stack ## remove the containers; keep the protected data volumes
+	pulumi destroy --stack $(STACK) --exclude-protected $(if $(YES),--yes,)
+
+.PHONY: lint
+lint: venv ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: synth
+synth: venv ## regenerate the offline plan snapshots in tests/snapshots/
+	@mkdir -p tests/snapshots
+	@for stack in $$(ls stacks | sed -n 's/^Pulumi\.\(.*\)\.yaml$$/\1/p'); do \
+	  $(BIN)/python -m tools.synth $$stack --out tests/snapshots/$$stack.json && echo "tests/snapshots/$$stack.json"; \
+	done
+
+.PHONY: test
+test: venv lint ## run every test (slow query/collector tests skip, with a reason, when their tools are missing)
+	$(BIN)/pytest

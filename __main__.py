@@ -1,0 +1,15 @@
+"""llm-o11y: LLM cost, token, latency and error observability, as one Pulumi program."""
+
+import pulumi
+
+from components.datasources import Datasources, DatasourcesArgs
+from components.settings import load_settings
+from components.target import build_target
+
+settings = load_settings()
+target = build_target(settings)
+
+datasources = Datasources("datasources", DatasourcesArgs(target.endpoints, target.grafana_provider))
+
+for key, value in target.exports.items():
+    pulumi.export(key, value)

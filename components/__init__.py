@@ -1,0 +1,1 @@
+"""Pulumi components of llm-o11y: settings, targets, and the Grafana content on them."""

@@ -1,0 +1,281 @@
+"""Stack settings: one validated model, read once from the `llm-o11y:*` keys of stack config.
+
+Every value is checked before any resource is declared; a bad one stops the program with a
+message naming the key (as written in `stacks/Pulumi.<stack>.yaml`) and what is allowed.
+Secret values never leave `pulumi.Output`: a secret field only accepts a value that Pulumi
+itself holds as a secret (`pulumi config set --secret`), and is kept as `Output.secret`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from ipaddress import IPv4Address, IPv6Address, ip_address
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+PROJECT = "llm-o11y"
+
+
+class SettingsError(pulumi.RunError):
+    """A stack setting is missing or invalid; Pulumi prints the message without a traceback."""
+
+
+class _SecretText(str):
+    """A config string that Pulumi holds as a secret; only these may fill a secret field."""
+
+
+def _require_secret(value: Any) -> pulumi.Output:
+    if isinstance(value, _SecretText):
+        return pulumi.Output.secret(str(value))
+    if isinstance(value, str):
+        raise ValueError(
+            "must be stored as a secret: set it with `pulumi config set --secret <key> <value>`"
+        )
+    raise ValueError("must be a string stored as a secret")
+
+
+def _check_password(value: Any) -> Any:
+    if isinstance(value, _SecretText) and (len(value) < 12 or value.lower() == "admin"):
+        raise ValueError("must be at least 12 characters and not 'admin'")
+    return value
+
+
+SecretString = Annotated[pulumi.Output, BeforeValidator(_require_secret)]
+Password = Annotated[
+    pulumi.Output, BeforeValidator(_require_secret), BeforeValidator(_check_password)
+]
+Port = Annotated[int, Field(ge=1, le=65535)]
+RetentionDays = Annotated[int, Field(ge=1, le=3650)]
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,28}[a-z0-9]$")]
+
+
+def _absolute_directory(value: str) -> str:
+    path = Path(value)
+    if not path.is_absolute():
+        raise ValueError(f"must be an absolute path, got {value!r}")
+    if not path.is_dir():
+        raise ValueError(f"must be an existing directory on the Docker host, got {value!r}")
+    return value
+
+
+def _parse_ip(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return ip_address(value)
+        except ValueError:
+            raise ValueError(f"must be an IP address such as 127.0.0.1, got {value!r}") from None
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        arbitrary_types_allowed=True,
+    )
+
+
+class HostPorts(_Model):
+    """Host ports the local stack publishes (on `bindAddress` only)."""
+
+    grafana: Port = 3000
+    otlp_grpc: Port = 4317
+    otlp_http: Port = 4318
+    prometheus: Port = 9090
+    loki: Port = 3100
+    tempo: Port = 3200
+
+    @model_validator(mode="after")
+    def _distinct(self) -> HostPorts:
+        seen: dict[int, str] = {}
+        for field, port in self.model_dump(by_alias=True).items():
+            if port in seen:
+                raise ValueError(f"{field} and {seen[port]} both use port {port}")
+            seen[port] = field
+        return self
+
+
+class Retention(_Model):
+    """How many days each store keeps data."""
+
+    prometheus: RetentionDays = 15
+    loki: RetentionDays = 31
+    tempo: RetentionDays = 14
+
+
+class LocalSettings(_Model):
+    """The local Docker target."""
+
+    bind_address: Annotated[IPv4Address | IPv6Address, BeforeValidator(_parse_ip)] = IPv4Address(
+        "127.0.0.1"
+    )
+    ports: HostPorts = HostPorts()
+    retention_days: Retention = Retention()
+    # Host folder of JSONL cost logs (seed 000) that the collector tails into Loki.
+    jsonl_log_dir: Annotated[str, AfterValidator(_absolute_directory)] | None = None
+    grafana_admin_user: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")] = "admin"
+
+
+class CloudStackCreate(_Model):
+    slug: Slug
+    region: Annotated[str, Field(pattern=r"^[a-z]+(-[a-z0-9]+)*$", max_length=40)]
+
+
+class CloudStackAdopt(_Model):
+    slug: Slug
+
+
+class CloudSettings(_Model):
+    """The Grafana Cloud target: create a stack or adopt an existing one, never both."""
+
+    organization: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    create: CloudStackCreate | None = None
+    adopt: CloudStackAdopt | None = None
+    delete_protection: bool = True
+
+    @model_validator(mode="after")
+    def _create_or_adopt(self) -> CloudSettings:
+        if (self.create is None) == (self.adopt is None):
+            raise ValueError("set exactly one of `create` (slug, region) or `adopt` (slug)")
+        return self
+
+    @property
+    def stack_slug(self) -> str:
+        return (self.create or self.adopt).slug  # type: ignore[union-attr]
+
+
+class Settings(_Model):
+    """Everything a stack configures: the `llm-o11y:` keys of `stacks/Pulumi.<stack>.yaml`."""
+
+    target: Literal["local", "cloud"] = "local"
+    local: LocalSettings = LocalSettings()
+    cloud: CloudSettings | None = None
+    grafana_admin_password: Password | None = None
+    cloud_access_policy_token: SecretString | None = None
+
+    @model_validator(mode="after")
+    def _target_has_its_settings(self) -> Settings:
+        if self.target == "cloud":
+            missing = [
+                f"{PROJECT}:{key}"
+                for key, value in (
+                    ("cloud", self.cloud),
+                    ("cloudAccessPolicyToken", self.cloud_access_policy_token),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"{' and '.join(missing)} required when target is 'cloud' "
+                    "(the token with `pulumi config set --secret`)"
+                )
+        return self
+
+
+def _project_config() -> tuple[dict[str, Any], set[str]]:
+    """All `llm-o11y:*` config values and the keys Pulumi holds as secrets.
+
+    The engine hands config to the program in PULUMI_CONFIG; mocks set it in-process.
+    Pulumi's Config API reads one key at a time, so unknown keys need this full view.
+    """
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys |= {key for key in raw if runtime_config.is_config_secret(key)}
+    prefix = f"{PROJECT}:"
+    values = {k.removeprefix(prefix): v for k, v in raw.items() if k.startswith(prefix)}
+    return values, {k.removeprefix(prefix) for k in secret_keys if k.startswith(prefix)}
+
+
+def _decode(value: Any) -> Any:
+    """Structured config values arrive JSON-encoded; scalars arrive as plain strings."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _mark_secret(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SecretText(value)
+    if isinstance(value, Mapping):
+        return {k: _mark_secret(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark_secret(v) for v in value]
+    return value
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    message = re.sub(r"^Value error, ", "", error["msg"])
+    if not key:
+        return message
+    where = f"{PROJECT}:{key}"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown setting"
+    if error["type"] not in ("value_error", "missing") and "input" in error:
+        given = error["input"]
+        if not isinstance(given, Mapping | list) and not isinstance(given, _SecretText):
+            message += f" (got {given!r})"
+    return f"{where}: {message}"
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Keys accepted at `loc`, for an 'unknown setting' hint."""
+    for part in loc[:-1]:
+        field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
+        annotation = getattr(field, "annotation", None)
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        nested = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if nested is None:
+            return []
+        model = nested
+    return sorted(f.alias or name for name, f in model.model_fields.items())
+
+
+def parse_settings(values: Mapping[str, Any], secret_keys: set[str]) -> Settings:
+    """Validate `llm-o11y:*` config values (keys without the project prefix)."""
+    document = {
+        key: _mark_secret(_decode(value)) if key in secret_keys else _decode(value)
+        for key, value in values.items()
+    }
+    try:
+        return Settings.model_validate(document)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            line = _describe(error)
+            if error["type"] == "extra_forbidden":
+                allowed = _allowed_keys(Settings, tuple(error["loc"]))
+                line += f"; allowed here: {', '.join(allowed)}"
+            lines.append(line)
+        raise SettingsError(
+            "invalid stack settings (stacks/Pulumi.<stack>.yaml):\n  " + "\n  ".join(lines)
+        ) from None
+
+
+def load_settings() -> Settings:
+    """Read and validate this stack's settings; raises SettingsError naming each bad key."""
+    values, secret_keys = _project_config()
+    return parse_settings(values, secret_keys)

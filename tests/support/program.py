@@ -1,0 +1,25 @@
+"""Running the Pulumi program under mocks with a config a test chooses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from tools.synth import PROJECT, DeclaredResource, Plan, run_program
+
+
+def run(
+    settings: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    stack: str = "test",
+    recorded: list[DeclaredResource] | None = None,
+) -> Plan:
+    """Run the program with these `llm-o11y:*` settings, JSON-encoded as Pulumi passes them."""
+    config: dict[str, str] = {}
+    for key, value in (settings or {}).items():
+        config[f"{PROJECT}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    for key, value in (secrets or {}).items():
+        config[f"{PROJECT}:{key}"] = value
+    secret_keys = [f"{PROJECT}:{key}" for key in (secrets or {})]
+    return run_program(config, secret_keys, stack, recorded)

@@ -1,0 +1,130 @@
+"""Bad stack settings fail before any resource is declared, naming the key and what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.settings import SettingsError
+from tests.support import program
+from tools import synth
+
+MALFORMED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
+    (
+        "unknown top-level key",
+        {"targt": "local"},
+        {},
+        "llm-o11y:targt: unknown setting; allowed here: cloud",
+    ),
+    (
+        "unknown nested key",
+        {"local": {"port": {"grafana": 3000}}},
+        {},
+        "llm-o11y:local.port: unknown setting; allowed here: bindAddress",
+    ),
+    (
+        "wrong type",
+        {"local": {"ports": {"grafana": "three thousand"}}},
+        {},
+        "llm-o11y:local.ports.grafana: Input should be a valid integer",
+    ),
+    (
+        "port out of range",
+        {"local": {"ports": {"otlpGrpc": 70000}}},
+        {},
+        "llm-o11y:local.ports.otlpGrpc: Input should be less than or equal to 65535",
+    ),
+    (
+        "port zero",
+        {"local": {"ports": {"loki": 0}}},
+        {},
+        "llm-o11y:local.ports.loki: Input should be greater than or equal to 1",
+    ),
+    (
+        "two services on one port",
+        {"local": {"ports": {"grafana": 9090}}},
+        {},
+        "llm-o11y:local.ports: prometheus and grafana both use port 9090",
+    ),
+    (
+        "bind address not an IP",
+        {"local": {"bindAddress": "localhost"}},
+        {},
+        "llm-o11y:local.bindAddress: must be an IP address",
+    ),
+    (
+        "retention zero",
+        {"local": {"retentionDays": {"loki": 0}}},
+        {},
+        "llm-o11y:local.retentionDays.loki: Input should be greater than or equal to 1",
+    ),
+    (
+        "retention as text",
+        {"local": {"retentionDays": {"prometheus": "15d"}}},
+        {},
+        "llm-o11y:local.retentionDays.prometheus: Input should be a valid integer",
+    ),
+    (
+        "unknown target",
+        {"target": "aws"},
+        {},
+        "llm-o11y:target: Input should be 'local' or 'cloud'",
+    ),
+    (
+        "relative JSONL folder",
+        {"local": {"jsonlLogDir": "logs"}},
+        {},
+        "llm-o11y:local.jsonlLogDir: must be an absolute path",
+    ),
+    (
+        "missing JSONL folder",
+        {"local": {"jsonlLogDir": "/nonexistent/llm-logs"}},
+        {},
+        "llm-o11y:local.jsonlLogDir: must be an existing directory",
+    ),
+    (
+        "weak admin password",
+        {},
+        {"grafanaAdminPassword": "admin"},
+        "llm-o11y:grafanaAdminPassword: must be at least 12 characters",
+    ),
+    (
+        "cloud without its secret token",
+        {
+            "target": "cloud",
+            "cloud": {"organization": "acme", "create": {"slug": "acmellm", "region": "us"}},
+        },
+        {},
+        "llm-o11y:cloudAccessPolicyToken",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("settings", "secrets", "expected"),
+    [pytest.param(s, sec, e, id=case) for case, s, sec, e in MALFORMED],
+)
+def test_malformed_settings_fail_naming_the_key(
+    settings: dict[str, Any], secrets: dict[str, str], expected: str
+) -> None:
+    declared: list[synth.DeclaredResource] = []
+    with pytest.raises(SettingsError) as failure:
+        program.run(settings, secrets, recorded=declared)
+    assert expected in str(failure.value)
+    assert declared == []
+
+
+def test_a_secret_set_in_plain_text_is_refused() -> None:
+    config = {"llm-o11y:grafanaAdminPassword": "a-long-enough-password"}
+    with pytest.raises(SettingsError, match=r"grafanaAdminPassword: must be stored as a secret"):
+        synth.run_program(config, secret_keys=[], stack="test")
+
+
+def test_defaults_are_safe() -> None:
+    from components.settings import parse_settings
+
+    settings = parse_settings({}, set())
+    assert settings.target == "local"
+    assert str(settings.local.bind_address) == "127.0.0.1"
+    assert settings.grafana_admin_password is None

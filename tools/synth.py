@@ -1,0 +1,299 @@
+"""Offline plan: run the program under Pulumi mocks and print every declared resource as JSON.
+
+    python -m tools.synth local            # stacks/Pulumi.local.yaml
+    python -m tools.synth prod --out plan.json
+
+Needs no Pulumi CLI, Docker or network. Secret values print as "[secret]": they are found by
+Pulumi's own secret marker on the wire, not by name, so anything the program forgets to mark
+secret shows up in plain text here. Secret config values are never decrypted: the plan uses a
+placeholder for each one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import runpy
+import sys
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "llm-o11y"
+SECRET_PLACEHOLDER = "synth-placeholder-secret"
+
+# Pulumi's wire signatures (sdk/go/common/resource/sig).
+_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+class StackConfigError(Exception):
+    """The stack file is missing or not a Pulumi stack config."""
+
+
+@dataclass
+class DeclaredResource:
+    type: str
+    name: str
+    parent: str | None
+    provider: str | None
+    inputs: dict[str, Any]
+    options: dict[str, Any]
+    raw_inputs: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "provider": self.provider,
+            "options": self.options,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[DeclaredResource]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_token: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, name: str) -> DeclaredResource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+    def as_json(self) -> str:
+        document = {
+            "stack": self.stack,
+            "resources": [r.as_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
+        return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def _name_of_urn(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _is_stack_urn(urn: str) -> bool:
+    return urn.split("::")[2].split("$")[-1] == "pulumi:pulumi:Stack"
+
+
+def scrub(value: Any) -> Any:
+    """Wire value -> plain JSON: secrets become "[secret]", references the resource's name."""
+    if isinstance(value, Mapping):
+        if value.get(_SIG) == _SECRET_SIG:
+            return "[secret]"
+        if value.get(_SIG) == _RESOURCE_SIG:
+            return f"[resource {_name_of_urn(str(value.get('urn', '')))}]"
+        return {k: scrub(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == _UNKNOWN:
+        return "[unknown]"
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    """True when Pulumi marks `value`, or anything inside it, as secret on the wire."""
+    if isinstance(value, Mapping):
+        return value.get(_SIG) == _SECRET_SIG or any(contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+def computed_outputs(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What the real providers would compute, for the outputs the program reads."""
+    outputs = dict(inputs)
+    if type_token == "docker:index/remoteImage:RemoteImage":
+        outputs["imageId"] = f"{inputs['name']}@sha256:mock"
+    elif type_token == "random:index/randomPassword:RandomPassword":
+        outputs["result"] = "mock-random-password"
+    return outputs
+
+
+def _build_mocks(recorded: list[DeclaredResource]) -> Any:
+    import pulumi
+    from google.protobuf import json_format
+    from pulumi.runtime.mocks import MockMonitor
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+            return f"{args.name}-id", computed_outputs(args.typ, args.name, args.inputs)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
+            raise NotImplementedError(f"no mock for function {args.token}")
+
+    class RecordingMonitor(MockMonitor):
+        """Records each registration as the engine would receive it, options included."""
+
+        def RegisterResource(self, request: Any) -> Any:
+            if request.type != "pulumi:pulumi:Stack":
+                raw = json_format.MessageToDict(request.object)
+                parent = None
+                if request.parent and not _is_stack_urn(request.parent):
+                    parent = _name_of_urn(request.parent)
+                provider = request.provider.split("::")[-2] if request.provider else None
+                options = {
+                    "protect": request.protect,
+                    "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "retainOnDelete": request.retainOnDelete,
+                    "dependsOn": sorted(_name_of_urn(u) for u in request.dependencies),
+                    "ignoreChanges": sorted(request.ignoreChanges),
+                    "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+                }
+                recorded.append(
+                    DeclaredResource(
+                        type=request.type,
+                        name=request.name,
+                        parent=parent,
+                        provider=provider,
+                        inputs=scrub(raw),
+                        options=options,
+                        raw_inputs=raw,
+                    )
+                )
+            return super().RegisterResource(request)
+
+    mocks = Mocks()
+    return mocks, RecordingMonitor(mocks)
+
+
+def run_program(
+    config: Mapping[str, str],
+    secret_keys: list[str],
+    stack: str,
+    recorded: list[DeclaredResource] | None = None,
+) -> Plan:
+    """Run __main__.py under mocks with this config; raises what the program raises.
+
+    `recorded` (if given) receives each declared resource as it is registered, so a caller
+    can see what was declared before a failure.
+    """
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    import pulumi
+    from pulumi.runtime import settings as runtime_settings
+
+    recorded = [] if recorded is None else recorded
+    mocks, monitor = _build_mocks(recorded)
+    # A fresh root Stack per run, so one process can run the program many times.
+    runtime_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+
+    outputs: dict[str, Any] = {}
+
+    def program() -> Any:
+        runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
+        exported = dict(pulumi.runtime.get_root_resource().outputs)  # type: ignore[union-attr]
+
+        async def resolve() -> None:
+            for key in sorted(exported):
+                output = pulumi.Output.from_input(exported[key])
+                secret = await output.is_secret()
+                outputs[key] = "[secret]" if secret else scrub(await output.future())
+
+        return asyncio.ensure_future(resolve())
+
+    pulumi.runtime.test(program)()
+    resources = sorted(recorded, key=lambda r: (r.type, r.name))
+    return Plan(stack=stack, resources=resources, outputs=outputs)
+
+
+def _config_value(value: Any) -> tuple[Any, bool]:
+    """Stack-file value -> (value without secure ciphertexts, whether any part was secret)."""
+    if isinstance(value, Mapping):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        pairs = {k: _config_value(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_config_value(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def _as_config_string(value: Any) -> str:
+    """Pulumi hands structured values to programs JSON-encoded, scalars as strings."""
+    if isinstance(value, Mapping | list):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def stack_config(document: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """A parsed Pulumi.<stack>.yaml -> (config as the engine passes it, secret keys)."""
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, raw in (document.get("config") or {}).items():
+        full_key = key if ":" in key else f"{PROJECT}:{key}"
+        value, secret = _config_value(raw)
+        config[full_key] = _as_config_string(value)
+        if secret:
+            secret_keys.append(full_key)
+    return config, sorted(secret_keys)
+
+
+def load_stack_file(stack: str) -> dict[str, Any]:
+    path = REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        available = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml")
+        )
+        raise StackConfigError(f"no stack file {path}; stacks: {', '.join(available)}")
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(document, dict):
+        raise StackConfigError(f"{path} is not a YAML mapping")
+    return document
+
+
+def synth(stack: str) -> Plan:
+    config, secret_keys = stack_config(load_stack_file(stack))
+    return run_program(config, secret_keys, stack)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.synth",
+        description="Run the Pulumi program under mocks with stacks/Pulumi.<stack>.yaml and "
+        "print every declared resource (type, name, parent, provider, options, inputs) as "
+        'deterministic JSON, secrets replaced by "[secret]".',
+    )
+    parser.add_argument("stack", help="stack name, e.g. local (reads stacks/Pulumi.<stack>.yaml)")
+    parser.add_argument("--out", type=Path, help="write the JSON here instead of stdout")
+    args = parser.parse_args(argv)
+    try:
+        plan = synth(args.stack)
+    except StackConfigError as exc:
+        print(f"synth: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the program's own error, e.g. invalid settings
+        print(f"synth: the program failed for stack {args.stack!r}:\n{exc}", file=sys.stderr)
+        return 1
+    text = plan.as_json()
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
