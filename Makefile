@@ -33,10 +33,12 @@ venv: $(VENV)/.installed ## create .venv with the pinned dependencies
 prerequisites:
 	@command -v pulumi >/dev/null || { echo "make up needs the Pulumi CLI, which is not installed."; \
 	  echo "Install it (https://www.pulumi.com/docs/iac/download-install/), then run make up again."; exit 1; }
-	@command -v docker >/dev/null || { echo "make up needs Docker, which is not installed."; \
-	  echo "Install Docker Engine or Docker Desktop (https://docs.docker.com/get-docker/), then run make up again."; exit 1; }
-	@docker info >/dev/null 2>&1 || { echo "make up needs a running Docker engine, and 'docker info' failed."; \
-	  echo "Start Docker (or check that your user may use it), then run make up again."; exit 1; }
+	@if ! grep -q '^ *llm-o11y:target: *cloud' stacks/Pulumi.$(STACK).yaml 2>/dev/null; then \
+	  command -v docker >/dev/null || { echo "make up needs Docker, which is not installed."; \
+	    echo "Install Docker Engine or Docker Desktop (https://docs.docker.com/get-docker/), then run make up again."; exit 1; }; \
+	  docker info >/dev/null 2>&1 || { echo "make up needs a running Docker engine, and 'docker info' failed."; \
+	    echo "Start Docker (or check that your user may use it), then run make up again."; exit 1; }; \
+	fi
 
 $(PASSPHRASE_FILE):
 	@mkdir -p $(STATE_DIR)
@@ -63,11 +65,27 @@ password: stack ## print the Grafana admin password
 
 .PHONY: env
 env: stack ## print the env block for Claude Code (source it, or paste it into your shell)
-	@pulumi stack output --stack $(STACK) claudeCodeEnv
+	@pulumi stack output --stack $(STACK) --show-secrets claudeCodeEnv
 
 .PHONY: down
 down: stack ## remove the containers; keep the protected data volumes
 	pulumi destroy --stack $(STACK) --exclude-protected $(if $(YES),--yes,)
+
+# Prometheus and promtool at the image's version, from the pinned Go module (build/prometheus):
+# the query tests then run the same PromQL engine and OTLP translation as the local stack.
+PROMETHEUS_VERSION := $(shell sed -n 's|.*"prom/prometheus:v\([0-9.]*\)".*|\1|p' components/versions.py)
+CACHE_BIN := .cache/bin
+
+$(CACHE_BIN)/prometheus: build/prometheus/go.mod build/prometheus/go.sum
+	@echo "building Prometheus $(PROMETHEUS_VERSION) and promtool from Go modules into $(CACHE_BIN) (first time: several minutes)"
+	@mkdir -p $(CACHE_BIN)
+	cd build/prometheus && CGO_ENABLED=0 go build -trimpath -tags netgo \
+	  -ldflags "-s -w -X github.com/prometheus/common/version.Version=$(PROMETHEUS_VERSION)" \
+	  -o $(CURDIR)/$(CACHE_BIN)/ github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
+	@touch $@
+
+.PHONY: tools
+tools: $(CACHE_BIN)/prometheus ## build the pinned Prometheus, promtool and collector the slow tests run
 
 .PHONY: lint
 lint: venv ## ruff lint and format check

@@ -8,7 +8,6 @@ bind to `local.bindAddress` (127.0.0.1 by default) and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import ip_address
 from pathlib import Path
 
 import pulumi
@@ -21,8 +20,14 @@ from components.target import DatasourceEndpoint, DatasourceEndpoints, Target, a
 from components.versions import IMAGES
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-NETWORK_NAME = "llm-o11y"
+PREFIX = "llm-o11y"
 JSONL_MOUNT = "/var/log/llm-cost"
+# The collector image is FROM scratch: no shell, curl or wget to probe its health with. A
+# one-shot setup job copies the (static) promtool from the Prometheus image onto a volume the
+# collector mounts; `promtool check healthy` then calls the health_check extension.
+PROBE_DIR = "/probe"
+COLLECTOR_STATE_DIR = "/var/lib/otelcol/file_storage"
+COLLECTOR_UID = "10001:10001"
 
 
 def config_file(relative: str) -> str:
@@ -49,16 +54,17 @@ class Healthcheck:
 
 @dataclass(frozen=True)
 class Service:
-    """One container of the stack."""
+    """One long-running container of the stack."""
 
     name: str
     command: list[str]
     healthcheck: Healthcheck
     ports: dict[int, int] = field(default_factory=dict)  # container port -> host port
     uploads: dict[str, str] = field(default_factory=dict)  # container path -> file content
-    data_path: str | None = None  # where the named data volume is mounted
-    envs: list[pulumi.Input[str]] = field(default_factory=list)
+    volumes: dict[str, str] = field(default_factory=dict)  # volume key -> container path
+    read_only_volumes: dict[str, str] = field(default_factory=dict)
     bind_mounts: dict[str, str] = field(default_factory=dict)  # host dir -> container dir (ro)
+    envs: list[pulumi.Input[str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,11 @@ class LocalStackArgs:
     @staticmethod
     def from_settings(settings: Settings) -> LocalStackArgs:
         return LocalStackArgs(settings.local, settings.grafana_admin_password)
+
+
+# Volumes: data volumes are protected; the probe volume only holds a copied binary.
+DATA_VOLUMES = ("prometheus", "loki", "tempo", "grafana", "otel-collector")
+PROBE_VOLUME = "otel-collector-probe"
 
 
 def collector_service(local: LocalSettings) -> Service:
@@ -85,10 +96,14 @@ def collector_service(local: LocalSettings) -> Service:
     return Service(
         name="otel-collector",
         command=command,
-        # The image is FROM scratch (no shell, no wget): the collector binary probes itself.
-        healthcheck=Healthcheck(["CMD", "/otelcol-contrib", "--version"]),
+        healthcheck=Healthcheck(
+            ["CMD", f"{PROBE_DIR}/promtool", "check", "healthy", "--url=http://127.0.0.1:13133"]
+        ),
         ports={4317: local.ports.otlp_grpc, 4318: local.ports.otlp_http},
         uploads=uploads,
+        # File offsets of the JSONL receiver: losing them would import (and count) logs twice.
+        volumes={"otel-collector": COLLECTOR_STATE_DIR},
+        read_only_volumes={PROBE_VOLUME: PROBE_DIR},
         bind_mounts=mounts,
     )
 
@@ -104,12 +119,10 @@ def prometheus_service(local: LocalSettings) -> Service:
             "--web.enable-remote-write-receiver",
             "--enable-feature=exemplar-storage",
         ],
-        healthcheck=Healthcheck(
-            ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"]
-        ),
+        healthcheck=Healthcheck(["CMD", "/bin/promtool", "check", "ready"]),
         ports={9090: local.ports.prometheus},
         uploads={"/etc/prometheus/prometheus.yml": config_file("prometheus/prometheus.yml")},
-        data_path="/prometheus",
+        volumes={"prometheus": "/prometheus"},
     )
 
 
@@ -120,7 +133,7 @@ def loki_service(local: LocalSettings) -> Service:
         healthcheck=Healthcheck(["CMD", "/usr/bin/loki", "-health"], start_period="30s"),
         ports={3100: local.ports.loki},
         uploads={"/etc/loki/loki.yaml": config_file("loki/loki.yaml")},
-        data_path="/loki",
+        volumes={"loki": "/loki"},
         envs=[f"LOKI_RETENTION_PERIOD={local.retention_days.loki * 24}h"],
     )
 
@@ -132,7 +145,7 @@ def tempo_service(local: LocalSettings) -> Service:
         healthcheck=Healthcheck(["CMD", "/tempo", "-health"], start_period="30s"),
         ports={3200: local.ports.tempo},
         uploads={"/etc/tempo/tempo.yaml": config_file("tempo/tempo.yaml")},
-        data_path="/var/tempo",
+        volumes={"tempo": "/var/tempo"},
         envs=[f"TEMPO_BLOCK_RETENTION={local.retention_days.tempo * 24}h"],
     )
 
@@ -143,9 +156,10 @@ def grafana_service(local: LocalSettings, admin_password: pulumi.Output[str]) ->
         command=[],
         healthcheck=Healthcheck(["CMD", "curl", "-fsS", "http://127.0.0.1:3000/api/health"]),
         ports={3000: local.ports.grafana},
-        data_path="/var/lib/grafana",
+        volumes={"grafana": "/var/lib/grafana"},
         envs=[
             f"GF_SECURITY_ADMIN_USER={local.grafana_admin_user}",
+            # Grafana applies this only when it creates its database (first start).
             pulumi.Output.secret(admin_password).apply(
                 lambda password: f"GF_SECURITY_ADMIN_PASSWORD={password}"
             ),
@@ -181,6 +195,7 @@ class LocalStack(pulumi.ComponentResource):
         self, name: str, args: LocalStackArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("llm-o11y:local_stack:LocalStack", name, None, opts)
+        self._name = name
         local = args.local
         if not local.bind_address.is_loopback:
             pulumi.log.warn(
@@ -192,17 +207,23 @@ class LocalStack(pulumi.ComponentResource):
         self.docker = docker.Provider(
             f"{name}-docker-provider", opts=pulumi.ResourceOptions(parent=self)
         )
-        child = pulumi.ResourceOptions(parent=self, provider=self.docker)
         self.network = docker.Network(
-            f"{name}-network",
-            name=NETWORK_NAME,
-            driver="bridge",
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(delete_before_replace=True)
-            ),
+            f"{name}-network", name=PREFIX, driver="bridge", opts=self._docker_opts(replace=True)
         )
+        self.images = {
+            service: docker.RemoteImage(
+                f"{name}-{service}-image",
+                name=IMAGES[service],
+                keep_locally=True,
+                opts=self._docker_opts(),
+            )
+            for service in IMAGES
+        }
+        self.volumes = {key: self._volume(key, protect=True) for key in DATA_VOLUMES}
+        self.volumes[PROBE_VOLUME] = self._volume(PROBE_VOLUME, protect=False)
+        collector_setup = self._collector_setup()
 
-        admin_password = args.grafana_admin_password or self._random_admin_password(name)
+        admin_password = args.grafana_admin_password or self._random_admin_password()
         services = [
             prometheus_service(local),
             loki_service(local),
@@ -210,10 +231,14 @@ class LocalStack(pulumi.ComponentResource):
             collector_service(local),
             grafana_service(local, admin_password),
         ]
-        self.volumes: dict[str, docker.Volume] = {}
-        self.containers: dict[str, docker.Container] = {}
-        for service in services:
-            self.containers[service.name] = self._container(name, service, local, child)
+        self.containers = {
+            service.name: self._container(
+                service,
+                local,
+                depends_on=[collector_setup] if service.name == "otel-collector" else [],
+            )
+            for service in services
+        }
 
         self.grafana_provider = grafana.Provider(
             f"{name}-grafana-provider",
@@ -248,52 +273,85 @@ class LocalStack(pulumi.ComponentResource):
         )
         self.register_outputs({"grafanaUrl": grafana_url(local), "network": self.network.name})
 
-    def _random_admin_password(self, name: str) -> pulumi.Output[str]:
+    def _docker_opts(
+        self, *, replace: bool = False, protect: bool = False, depends_on: list | None = None
+    ) -> pulumi.ResourceOptions:
+        # A fixed Docker name (and host port) collides unless the old object goes first.
+        return pulumi.ResourceOptions(
+            parent=self,
+            provider=self.docker,
+            delete_before_replace=replace,
+            protect=protect,
+            depends_on=depends_on or [],
+        )
+
+    def _volume(self, key: str, *, protect: bool) -> docker.Volume:
+        return docker.Volume(
+            f"{self._name}-{key}-data" if protect else f"{self._name}-{key}",
+            name=f"{PREFIX}-{key}-data" if protect else f"{PREFIX}-{key}",
+            opts=self._docker_opts(protect=protect),
+        )
+
+    def _random_admin_password(self) -> pulumi.Output[str]:
         provider = random.Provider(
-            f"{name}-random-provider", opts=pulumi.ResourceOptions(parent=self)
+            f"{self._name}-random-provider", opts=pulumi.ResourceOptions(parent=self)
         )
         password = random.RandomPassword(
-            f"{name}-grafana-admin-password",
+            f"{self._name}-grafana-admin-password",
             length=24,
             special=False,
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
         return pulumi.Output.secret(password.result)
 
-    def _container(
-        self,
-        name: str,
-        service: Service,
-        local: LocalSettings,
-        child: pulumi.ResourceOptions,
-    ) -> docker.Container:
-        image = docker.RemoteImage(
-            f"{name}-{service.name}-image",
-            name=IMAGES[service.name],
-            keep_locally=True,
-            opts=child,
+    def _collector_setup(self) -> docker.Container:
+        """One-shot job (runs to completion at create): the probe binary and state ownership."""
+        script = (
+            f"cp /bin/promtool {PROBE_DIR}/promtool && chown -R {COLLECTOR_UID} /collector-state"
         )
+        return docker.Container(
+            f"{self._name}-otel-collector-setup",
+            name=f"{PREFIX}-otel-collector-setup",
+            image=self.images["prometheus"].image_id,
+            user="0:0",
+            entrypoints=["/bin/sh", "-c"],
+            command=[script],
+            volumes=[
+                docker.ContainerVolumeArgs(
+                    volume_name=self.volumes[PROBE_VOLUME].name, container_path=PROBE_DIR
+                ),
+                docker.ContainerVolumeArgs(
+                    volume_name=self.volumes["otel-collector"].name,
+                    container_path="/collector-state",
+                ),
+            ],
+            attach=True,
+            must_run=False,
+            restart="no",
+            opts=self._docker_opts(replace=True),
+        )
+
+    def _container(
+        self, service: Service, local: LocalSettings, depends_on: list[pulumi.Resource]
+    ) -> docker.Container:
         volumes = [
             docker.ContainerVolumeArgs(host_path=host, container_path=inside, read_only=True)
             for host, inside in service.bind_mounts.items()
         ]
-        if service.data_path is not None:
-            volume = docker.Volume(
-                f"{name}-{service.name}-data",
-                name=f"{NETWORK_NAME}-{service.name}-data",
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)),
+        volumes += [
+            docker.ContainerVolumeArgs(volume_name=self.volumes[key].name, container_path=path)
+            for key, path in service.volumes.items()
+        ]
+        volumes += [
+            docker.ContainerVolumeArgs(
+                volume_name=self.volumes[key].name, container_path=path, read_only=True
             )
-            self.volumes[service.name] = volume
-            volumes.append(
-                docker.ContainerVolumeArgs(
-                    volume_name=volume.name, container_path=service.data_path
-                )
-            )
-        bind_ip = str(ip_address(local.bind_address))
+            for key, path in service.read_only_volumes.items()
+        ]
         return docker.Container(
-            f"{name}-{service.name}",
-            name=f"{NETWORK_NAME}-{service.name}",
-            image=image.image_id,
+            f"{self._name}-{service.name}",
+            name=f"{PREFIX}-{service.name}",
+            image=self.images[service.name].image_id,
             command=service.command or None,
             envs=service.envs or None,
             restart="unless-stopped",
@@ -301,7 +359,9 @@ class LocalStack(pulumi.ComponentResource):
                 docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[service.name])
             ],
             ports=[
-                docker.ContainerPortArgs(internal=inside, external=outside, ip=bind_ip)
+                docker.ContainerPortArgs(
+                    internal=inside, external=outside, ip=str(local.bind_address)
+                )
                 for inside, outside in service.ports.items()
             ],
             uploads=[
@@ -312,7 +372,5 @@ class LocalStack(pulumi.ComponentResource):
             healthcheck=service.healthcheck.args(),
             wait=True,
             wait_timeout=180,
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(delete_before_replace=True)
-            ),
+            opts=self._docker_opts(replace=True, depends_on=depends_on),
         )

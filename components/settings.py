@@ -61,7 +61,6 @@ Password = Annotated[
 ]
 Port = Annotated[int, Field(ge=1, le=65535)]
 RetentionDays = Annotated[int, Field(ge=1, le=3650)]
-Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,28}[a-z0-9]$")]
 
 
 def _absolute_directory(value: str) -> str:
@@ -134,21 +133,66 @@ class LocalSettings(_Model):
     grafana_admin_user: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")] = "admin"
 
 
+# The Grafana provider's own check for a stack slug (it becomes https://<slug>.grafana.net).
+_STACK_SLUG = re.compile(r"[a-z][a-z0-9]{1,28}")
+# Region slugs come from https://grafana.com/api/stack-regions: short aliases (us, eu, au,
+# us-azure) or cluster names (prod-us-east-0, prod-ap-southeast-1).
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)?|prod-[a-z]{2,}-[a-z]+-[0-9]+")
+_ORGANIZATION = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+def _check_stack_slug(value: str) -> str:
+    if not _STACK_SLUG.fullmatch(value):
+        raise ValueError(
+            "must be 2 to 29 lowercase letters and digits starting with a letter "
+            f"(it becomes https://<slug>.grafana.net), got {value!r}"
+        )
+    return value
+
+
+def _check_region(value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise ValueError(
+            "must be a Grafana Cloud region slug such as us, eu, au or prod-us-east-0 "
+            f"(list: https://grafana.com/api/stack-regions), got {value!r}"
+        )
+    return value
+
+
+def _check_organization(value: str) -> str:
+    if not _ORGANIZATION.fullmatch(value):
+        raise ValueError(
+            "must be your Grafana Cloud organization slug, as in "
+            f"https://grafana.com/orgs/<organization>, got {value!r}"
+        )
+    return value
+
+
+StackSlug = Annotated[str, AfterValidator(_check_stack_slug)]
+Region = Annotated[str, AfterValidator(_check_region)]
+OrganizationSlug = Annotated[str, AfterValidator(_check_organization)]
+
+
 class CloudStackCreate(_Model):
-    slug: Slug
-    region: Annotated[str, Field(pattern=r"^[a-z]+(-[a-z0-9]+)*$", max_length=40)]
+    """A stack this program creates (and, with delete protection off, may delete)."""
+
+    slug: StackSlug
+    region: Region
 
 
 class CloudStackAdopt(_Model):
-    slug: Slug
+    """An existing stack, looked up by slug; this program never creates or deletes it."""
+
+    slug: StackSlug
 
 
 class CloudSettings(_Model):
     """The Grafana Cloud target: create a stack or adopt an existing one, never both."""
 
-    organization: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+    organization: OrganizationSlug
     create: CloudStackCreate | None = None
     adopt: CloudStackAdopt | None = None
+    # Grafana Cloud refuses to delete a created stack while this is on, and Pulumi protects it.
     delete_protection: bool = True
 
     @model_validator(mode="after")

@@ -33,10 +33,9 @@ def test_one_network_that_every_container_joins(local_plan: Plan) -> None:
         assert attached == [{"aliases": [service], "name": "llm-o11y"}]
 
 
-def test_five_containers_run_the_pinned_images(local_plan: Plan) -> None:
-    assert sorted(c.inputs["name"] for c in local_plan.of_type(CONTAINER)) == sorted(
-        f"llm-o11y-{s}" for s in SERVICES
-    )
+def test_five_services_run_the_pinned_images(local_plan: Plan) -> None:
+    services = [c for c in local_plan.of_type(CONTAINER) if c.inputs["restart"] != "no"]
+    assert sorted(c.inputs["name"] for c in services) == sorted(f"llm-o11y-{s}" for s in SERVICES)
     for service in SERVICES:
         image = local_plan.named(f"local-{service}-image").inputs
         assert image["name"] == IMAGES[service]
@@ -52,8 +51,10 @@ def test_stateful_services_keep_data_on_protected_named_volumes(local_plan: Plan
         "loki": "/loki",
         "tempo": "/var/tempo",
         "grafana": "/var/lib/grafana",
+        "otel-collector": "/var/lib/otelcol/file_storage",
     }
-    assert sorted(volumes) == sorted(f"llm-o11y-{s}-data" for s in expected)
+    data_volumes = sorted(name for name in volumes if name.endswith("-data"))
+    assert data_volumes == sorted(f"llm-o11y-{s}-data" for s in expected)
     for service, path in expected.items():
         assert volumes[f"llm-o11y-{service}-data"].options["protect"] is True
         mounts = container(local_plan, service)["volumes"]
@@ -97,6 +98,24 @@ def test_every_container_has_a_healthcheck_restart_policy_and_replaces_safely(
         assert declared.options["deleteBeforeReplace"] is True, service
 
 
+def test_collector_health_is_probed_with_promtool_from_the_setup_job(local_plan: Plan) -> None:
+    setup = local_plan.named("local-otel-collector-setup")
+    assert setup.inputs["image"] == f"{IMAGES['prometheus']}@sha256:mock"
+    assert setup.inputs["mustRun"] is False and setup.inputs["restart"] == "no"
+    assert setup.inputs["attach"] is True
+    assert "cp /bin/promtool /probe/promtool" in setup.inputs["command"][0]
+    assert "chown -R 10001:10001 /collector-state" in setup.inputs["command"][0]
+    collector = local_plan.named("local-otel-collector")
+    assert "local-otel-collector-setup" in collector.options["dependsOn"]
+    assert {
+        "containerPath": "/probe",
+        "readOnly": True,
+        "volumeName": "llm-o11y-otel-collector-probe",
+    } in collector.inputs["volumes"]
+    probe = collector.inputs["healthcheck"]["tests"]
+    assert probe == ["CMD", "/probe/promtool", "check", "healthy", "--url=http://127.0.0.1:13133"]
+
+
 def test_configs_reach_the_containers_from_the_configs_folder(local_plan: Plan) -> None:
     root = Path(__file__).resolve().parent.parent / "configs"
     expected = {
@@ -128,13 +147,13 @@ def test_prometheus_receives_otlp_remote_write_and_exemplars(local_plan: Plan) -
 
 
 def test_jsonl_folder_is_mounted_read_only_with_the_filelog_config(tmp_path: Path) -> None:
-    without = program.run({})
-    assert "volumes" not in container(without, "otel-collector")
+    mount = {"containerPath": "/var/log/llm-cost", "hostPath": str(tmp_path), "readOnly": True}
+    without = container(program.run({}), "otel-collector")
+    assert mount not in without["volumes"]
+    assert "--config=/etc/otelcol-contrib/jsonl-logs.yaml" not in without["command"]
     plan = program.run({"local": {"jsonlLogDir": str(tmp_path)}})
     collector = container(plan, "otel-collector")
-    assert collector["volumes"] == [
-        {"containerPath": "/var/log/llm-cost", "hostPath": str(tmp_path), "readOnly": True}
-    ]
+    assert mount in collector["volumes"]
     assert "--config=/etc/otelcol-contrib/jsonl-logs.yaml" in collector["command"]
     assert "/etc/otelcol-contrib/jsonl-logs.yaml" in {u["file"] for u in collector["uploads"]}
 

@@ -118,6 +118,43 @@ def contains_secret(value: Any) -> bool:
     return False
 
 
+# A Grafana Cloud stack ID is a number; the program turns it into an int for the provider.
+MOCK_STACK_ID = "424242"
+# Where a lookup says an adopted stack lives (the Cloud API reports cluster slugs).
+MOCK_ADOPTED_REGION = "prod-eu-west-2"
+
+
+def mock_stack(slug: str, region: str) -> dict[str, Any]:
+    """The endpoints Grafana Cloud reports for a stack, in the provider's wire names."""
+    prometheus = f"https://prometheus-{region}.grafana.net"
+    return {
+        "slug": slug,
+        "regionSlug": region,
+        "url": f"https://{slug}.grafana.net",
+        "prometheusUrl": prometheus,
+        "prometheusRemoteEndpoint": f"{prometheus}/api/prom",
+        "prometheusRemoteWriteEndpoint": f"{prometheus}/api/prom/push",
+        "prometheusUserId": 1100001,
+        "logsUrl": f"https://logs-{region}.grafana.net",
+        "logsUserId": 1100002,
+        "tracesUrl": f"https://tempo-{region}.grafana.net",
+        "tracesUserId": 1100003,
+        "otlpUrl": f"https://otlp-gateway-{region}.grafana.net/otlp",
+    }
+
+
+def mock_token(type_token: str, name: str) -> str:
+    """A fake token, distinctive enough that a test can prove it never prints."""
+    prefix = "glsa" if type_token.endswith("StackServiceAccountToken") else "glc"
+    return f"{prefix}_mock_token_{name}"
+
+
+def mock_id(type_token: str, name: str) -> str:
+    if type_token == "grafana:cloud/stack:Stack":
+        return MOCK_STACK_ID
+    return f"{name}-id"
+
+
 def computed_outputs(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """What the real providers would compute, for the outputs the program reads."""
     outputs = dict(inputs)
@@ -125,7 +162,22 @@ def computed_outputs(type_token: str, name: str, inputs: dict[str, Any]) -> dict
         outputs["imageId"] = f"{inputs['name']}@sha256:mock"
     elif type_token == "random:index/randomPassword:RandomPassword":
         outputs["result"] = "mock-random-password"
+    elif type_token == "grafana:cloud/stack:Stack":
+        outputs.update(mock_stack(inputs["slug"], inputs.get("regionSlug", "us")))
+    elif type_token == "grafana:cloud/stackServiceAccountToken:StackServiceAccountToken":
+        outputs["key"] = mock_token(type_token, name)
+    elif type_token == "grafana:cloud/accessPolicy:AccessPolicy":
+        outputs["policyId"] = f"{name}-policy-id"
+    elif type_token == "grafana:cloud/accessPolicyToken:AccessPolicyToken":
+        outputs["token"] = mock_token(type_token, name)
     return outputs
+
+
+def lookup_result(token: str, args: dict[str, Any]) -> dict[str, Any]:
+    """What a provider function (a lookup) would return."""
+    if token == "grafana:cloud/getStack:getStack":
+        return {"id": MOCK_STACK_ID, **mock_stack(args["slug"], MOCK_ADOPTED_REGION)}
+    raise NotImplementedError(f"no mock for function {token}")
 
 
 def _build_mocks(recorded: list[DeclaredResource]) -> Any:
@@ -135,10 +187,23 @@ def _build_mocks(recorded: list[DeclaredResource]) -> Any:
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-            return f"{args.name}-id", computed_outputs(args.typ, args.name, args.inputs)
+            outputs = computed_outputs(args.typ, args.name, args.inputs)
+            return mock_id(args.typ, args.name), outputs
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
-            raise NotImplementedError(f"no mock for function {args.token}")
+        def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+            # A lookup is part of the plan too: it shows up under its function token.
+            recorded.append(
+                DeclaredResource(
+                    type=args.token,
+                    name=args.token.rsplit(":", 1)[-1],
+                    parent=None,
+                    provider=args.provider.split("::")[-2] if args.provider else None,
+                    inputs=scrub(args.args),
+                    options={},
+                    raw_inputs=dict(args.args),
+                )
+            )
+            return lookup_result(args.token, args.args)
 
     class RecordingMonitor(MockMonitor):
         """Records each registration as the engine would receive it, options included."""
