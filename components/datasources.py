@@ -19,8 +19,9 @@ from components.target import DatasourceEndpoint, DatasourceEndpoints
 PROMETHEUS_UID: Final = "prometheus"
 LOKI_UID: Final = "loki"
 TEMPO_UID: Final = "tempo"
-# Matches the Prometheus scrape interval, so Grafana's $__rate_interval covers >= 4 scrapes.
-SCRAPE_INTERVAL: Final = "15s"
+# The OTLP export interval (SDKs and Claude Code export every 60 s): Grafana's
+# $__rate_interval is at least 4x this, so rate() windows always hold several OTLP samples.
+SCRAPE_INTERVAL: Final = "60s"
 
 
 def prometheus_json_data() -> dict[str, Any]:

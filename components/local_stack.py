@@ -117,7 +117,9 @@ def prometheus_service(local: LocalSettings) -> Service:
             f"--storage.tsdb.retention.time={local.retention_days.prometheus}d",
             "--web.enable-otlp-receiver",
             "--web.enable-remote-write-receiver",
-            "--enable-feature=exemplar-storage",
+            # exemplars from Tempo; a zero at each OTLP stream's start time, without which
+            # increase() misses the first export of every short-lived (per-session) series.
+            "--enable-feature=exemplar-storage,created-timestamp-zero-ingestion",
         ],
         healthcheck=Healthcheck(["CMD", "/bin/promtool", "check", "ready"]),
         ports={9090: local.ports.prometheus},

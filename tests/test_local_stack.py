@@ -141,7 +141,7 @@ def test_prometheus_receives_otlp_remote_write_and_exemplars(local_plan: Plan) -
     for flag in (
         "--web.enable-otlp-receiver",
         "--web.enable-remote-write-receiver",
-        "--enable-feature=exemplar-storage",
+        "--enable-feature=exemplar-storage,created-timestamp-zero-ingestion",
     ):
         assert flag in command
 
