@@ -1,7 +1,7 @@
 """The one table of pinned container images; change a version here and nowhere else.
 
 The set matches grafana/docker-otel-lgtm v0.31.0, whose combination is tested upstream.
-The collector's version is also the release the OCB manifest in tests/collector builds.
+The collector's version is also the release collector/builder-config.yaml builds for the tests.
 """
 
 from typing import Final

@@ -1,0 +1,1 @@
+"""The OCB-built OpenTelemetry Collector the tests run: its manifest and its cached build."""
