@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components.dashboards import Dashboards, DashboardsArgs
 from components.datasources import Datasources, DatasourcesArgs
 from components.settings import load_settings
 from components.target import build_target
@@ -10,6 +11,11 @@ settings = load_settings()
 target = build_target(settings)
 
 datasources = Datasources("datasources", DatasourcesArgs(target.endpoints, target.grafana_provider))
+dashboards = Dashboards(
+    "dashboards",
+    DashboardsArgs(target.grafana_provider),
+    pulumi.ResourceOptions(depends_on=[datasources]),
+)
 
 for key, value in target.exports.items():
     pulumi.export(key, value)

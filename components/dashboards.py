@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumiverse_grafana as grafana
 
-from dashboards import DASHBOARDS, folders
-from dashboards.panels import render
+from dashboards import DASHBOARDS, folders, render_all
 
 
 @dataclass(frozen=True)
@@ -31,14 +30,15 @@ class Dashboards(pulumi.ComponentResource):
             )
             for folder in folders()
         }
+        folder_of = {spec.uid: spec.folder.uid for spec in DASHBOARDS}
         self.dashboards = {
-            spec.uid: grafana.oss.Dashboard(
-                f"{name}-{spec.uid}",
-                folder=self.folders[spec.folder.uid].uid,
-                config_json=json.dumps(render(spec.build()), sort_keys=True),
+            uid: grafana.oss.Dashboard(
+                f"{name}-{uid}",
+                folder=self.folders[folder_of[uid]].uid,
+                config_json=json.dumps(model, sort_keys=True),
                 overwrite=True,
                 opts=child,
             )
-            for spec in DASHBOARDS
+            for uid, model in render_all().items()
         }
         self.register_outputs({"dashboards": sorted(self.dashboards)})
