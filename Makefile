@@ -93,6 +93,11 @@ collector: venv ## build (or reuse) the OCB collector the collector tests run
 .PHONY: tools
 tools: $(CACHE_BIN)/prometheus collector ## build the pinned Prometheus, promtool and collector the slow tests run
 
+MINUTES ?= 10
+.PHONY: demo
+demo: venv ## send MINUTES (default 10) of generated LLM traffic to the local collector
+	$(BIN)/python -m tools.loadgen --endpoint http://127.0.0.1:4317 --minutes $(MINUTES)
+
 .PHONY: lint
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -108,3 +113,7 @@ synth: venv ## regenerate the offline plan snapshots in tests/snapshots/
 .PHONY: test
 test: venv lint ## run every test (slow query/collector tests skip, with a reason, when their tools are missing)
 	$(BIN)/pytest
+
+.PHONY: test-queries
+test-queries: venv ## only the tests that run queries on a real Prometheus and the official grammars
+	$(BIN)/pytest -m query

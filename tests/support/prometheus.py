@@ -1,0 +1,424 @@
+"""The query harness: synthetic telemetry backfilled into a real Prometheus, queried like Grafana.
+
+`query_dataset` (a session fixture) generates a small team's 7 days of telemetry with
+tools.telemetry, backfills it with `promtool tsdb create-blocks-from openmetrics`, and starts
+Prometheus on a free 127.0.0.1 port. Expressions are interpolated the way Grafana's Prometheus
+backend does (pkg/promlib/models/query.go, intervalv2, and the plugin SDK's gtime):
+`$__interval` is the query step, `$__rate_interval` is max(interval + scrape interval,
+4 * scrape interval), `$__range` is whole seconds with an `s`; `$__auto` is treated as the step.
+"""
+
+import atexit
+import contextlib
+import hashlib
+import json
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.support.external import REPO_ROOT, find_tool
+from tools.telemetry.openmetrics import write_openmetrics
+from tools.telemetry.scenario import Scenario
+from tools.telemetry.simulate import simulate
+from tools.telemetry.storage import stored_families
+from tools.telemetry.truth import Totals, true_totals
+
+PROMETHEUS_HINT = "install Prometheus (apt-get install -y prometheus) or run `make tools`"
+# The fixture dataset: a small team over 7 days; the LLM apps (whose classic histograms are most
+# of the samples) only over the last day. Big enough for every panel, small enough to backfill fast.
+FIXTURE_SCENARIO = Scenario(days=7, users=4, sessions_per_user_per_day=2.0, apps=2, app_days=1)
+
+# --- Grafana's variables -----------------------------------------------------------------------
+
+SAFE_RESOLUTION = 11_000
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|y|w|d|h|m|s)")
+_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800, "y": 31_536_000}
+# gtime.RoundInterval: (upper limit, rounded value), in milliseconds.
+_ROUNDING_MS = (
+    (10, 1), (15, 10), (35, 20), (75, 50), (150, 100), (350, 200), (750, 500), (1500, 1000),
+    (3500, 2000), (7500, 5000), (12500, 10000), (17500, 15000), (25000, 20000), (45000, 30000),
+    (90000, 60000), (210000, 120000), (450000, 300000), (750000, 600000), (1050000, 900000),
+    (1500000, 1200000), (2700000, 1800000), (5400000, 3600000), (9000000, 7200000),
+    (16200000, 10800000), (32400000, 21600000), (86400000, 43200000), (172800000, 86400000),
+    (604800000, 86400000), (1814400000, 604800000),
+)  # fmt: skip
+_TEMPLATE_VARIABLE = re.compile(r"\$(\w+)|\[\[(\w+)(?::\w+)?\]\]|\$\{(\w+)(?::([^}]+))?\}")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Grafana/Prometheus duration such as `1m30s`, `15s`, `1d`, `500ms`."""
+    text = text.strip().strip("<>")
+    if re.fullmatch(r"\d+", text):
+        return float(text)
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a duration: {text!r}")
+    return sum(float(number) * _SECONDS[unit] for number, unit in parts)
+
+
+def round_interval(seconds: float) -> float:
+    milliseconds = seconds * 1000
+    for limit, rounded in _ROUNDING_MS:
+        if milliseconds <= limit:
+            return rounded / 1000
+    return 2_592_000.0 if milliseconds < 3_628_800_000 else 31_536_000.0
+
+
+def format_interval(seconds: float) -> str:
+    """gtime.FormatInterval: the largest whole unit, e.g. `1m`, `2h`, `1d`."""
+    for unit, size in (("y", 31_536_000), ("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{max(int(seconds * 1000), 1)}ms"
+
+
+def format_go_duration(seconds: float) -> str:
+    """Go's time.Duration.String() for whole seconds or milliseconds: `1m15s`, `4m0s`, `1h0m0s`."""
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """What Grafana knows when it runs one query: time range, panel options, datasource settings."""
+
+    start: float
+    end: float
+    max_data_points: int = 1000
+    scrape_interval: str = "15s"  # the Prometheus datasource's timeInterval
+    min_interval: str | None = None  # the panel/query "Min interval"
+    variables: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
+
+    @property
+    def range_seconds(self) -> float:
+        return self.end - self.start
+
+    @property
+    def frontend_interval(self) -> float:
+        """`intervalMs` of the request: range / max data points, not below the minimum interval."""
+        lower = parse_duration(self.min_interval or self.scrape_interval)
+        calculated = self.range_seconds / self.max_data_points
+        return lower if calculated < lower else round_interval(calculated)
+
+    @property
+    def step(self) -> float:
+        """The backend's final step: never finer than range / 11000 (Grafana's safe resolution)."""
+        safe = round_interval(self.range_seconds / SAFE_RESOLUTION)
+        return max(self.frontend_interval, safe)
+
+    @property
+    def rate_interval(self) -> float:
+        requested = self.min_interval or self.scrape_interval
+        if requested in ("$__interval", "${__interval}"):
+            requested = format_interval(self.step)
+        scrape = parse_duration(requested)
+        return max(self.frontend_interval + scrape, 4 * scrape)
+
+
+def _format_variable_value(value: str | Sequence[str], form: str | None) -> str:
+    if isinstance(value, str):
+        return value
+    if form == "pipe":
+        return "|".join(value)
+    if form in ("csv", None) and len(value) == 1:
+        return value[0]
+    # The Prometheus and Loki datasources turn multi-values into a regex alternation.
+    return "(" + "|".join(re.escape(item) for item in value) + ")"
+
+
+def substitute_template_variables(expr: str, variables: Mapping[str, str | Sequence[str]]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2) or match.group(3)
+        if name.startswith("__") or name not in variables:
+            return match.group(0)
+        return _format_variable_value(variables[name], match.group(4))
+
+    return _TEMPLATE_VARIABLE.sub(replace, expr)
+
+
+def interpolate(expr: str, context: QueryContext) -> str:
+    """The expression Grafana sends to the datasource for this context."""
+    expr = substitute_template_variables(expr, context.variables)
+    step, rate = context.step, context.rate_interval
+    range_s = round(context.range_seconds)
+    replacements = (
+        ("__interval_ms", str(int(step * 1000))),
+        ("__interval", format_interval(step)),
+        ("__auto", format_interval(step)),
+        ("__range_ms", str(int(context.range_seconds * 1000))),
+        ("__range_s", str(range_s)),
+        ("__range", f"{range_s}s"),
+        ("__rate_interval_ms", str(int(rate * 1000))),
+        ("__rate_interval", format_go_duration(rate)),
+    )
+    for name, value in replacements:
+        expr = expr.replace("${" + name + "}", value)
+        expr = re.sub(r"\$" + name + r"(?![A-Za-z0-9_])", lambda _m, v=value: v, expr)
+    return expr
+
+
+# --- a real Prometheus -------------------------------------------------------------------------
+
+
+class PromQLError(AssertionError):
+    """Prometheus refused a query; the message is Prometheus's own (e.g. its parse error)."""
+
+
+Series = dict  # one result entry: {"metric": {...}, "value": [t, v]} or {"metric", "values"}
+
+
+@dataclass
+class PrometheusServer:
+    """A running Prometheus serving one TSDB directory on 127.0.0.1."""
+
+    binary: str
+    storage: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        config = self.storage.parent / "prometheus.yml"
+        config.write_text("global:\n  evaluation_interval: 1m\n", encoding="utf-8")
+        self.log = self.storage.parent / "prometheus.log"
+        self.port = _free_port()
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    self.binary,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={self.storage}",
+                    "--storage.tsdb.retention.time=10y",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"prometheus exited: {self._log_tail()}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"prometheus not ready after {timeout:.0f}s: {self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        if self.log is None or not self.log.exists():
+            return ""
+        return self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def _api(self, path: str, params: Mapping[str, str]) -> dict:
+        data = urllib.parse.urlencode(params).encode()
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                body = json.load(response)
+        except urllib.error.HTTPError as error:
+            body = json.loads(error.read() or b"{}")
+            raise PromQLError(body.get("error", f"HTTP {error.code}")) from None
+        if body.get("status") != "success":
+            raise PromQLError(body.get("error", "query failed"))
+        return body["data"]
+
+    def query(self, expr: str, at: float) -> list[Series]:
+        """An instant query at `at` (unix seconds)."""
+        return self._api("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})["result"]
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+        params = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step}"}
+        return self._api("/api/v1/query_range", params)["result"]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def backfill(promtool: str, openmetrics: Path, storage: Path) -> None:
+    """Blocks from OpenMetrics text; one block per 10 days keeps promtool to one pass."""
+    result = subprocess.run(
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "--max-block-duration=240h",
+            str(openmetrics),
+            str(storage),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"promtool backfill failed: {result.stderr.strip() or result.stdout}")
+
+
+def promtool_test_rules(promtool: str, *test_files: Path) -> str:
+    """Run `promtool test rules`; raises AssertionError with promtool's output when a test fails."""
+    result = subprocess.run(
+        [promtool, "test", "rules", *map(str, test_files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = (result.stdout + result.stderr).strip()
+    if result.returncode != 0:
+        raise AssertionError(output)
+    return output
+
+
+# --- the dataset and the harness ---------------------------------------------------------------
+
+
+@dataclass
+class QueryDataset:
+    """A backfilled Prometheus with the scenario and true totals it was made from."""
+
+    scenario: Scenario
+    totals: Totals
+    server: PrometheusServer
+    samples: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def end(self) -> float:
+        return self.scenario.end
+
+    @property
+    def now(self) -> float:
+        """Grafana's `now` for dashboards: 18:00 UTC on the last (working) day of the data."""
+        return self.scenario.end - 6 * 3600
+
+    def instant(self, expr: str, context: QueryContext) -> list[Series]:
+        """What an instant query in a panel returns (evaluated at the range's end)."""
+        return self.server.query(interpolate(expr, context), context.end)
+
+    def range(self, expr: str, context: QueryContext) -> list[Series]:
+        """What a panel's range query returns (start and end aligned to the step, like Grafana)."""
+        step = context.step
+        start = (context.start // step) * step
+        end = (context.end // step) * step
+        return self.server.query_range(interpolate(expr, context), start, end, step)
+
+
+def _generator_fingerprint(scenario: Scenario, promtool: str) -> str:
+    digest = hashlib.sha256(repr(scenario).encode())
+    digest.update(promtool.encode())
+    for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_blocks(scenario: Scenario, promtool: str, blocks: Path) -> int:
+    """Generate the scenario and backfill it into `blocks`; returns the number of samples."""
+    with tempfile.TemporaryDirectory(prefix="llm-o11y-om-") as scratch:
+        openmetrics = Path(scratch) / "dataset.om"
+        samples = write_openmetrics(stored_families(simulate(scenario), scenario), openmetrics)
+        staging = Path(scratch) / "blocks"
+        backfill(promtool, openmetrics, staging)
+        shutil.copytree(staging, blocks)
+    return samples
+
+
+def start_dataset(scenario: Scenario, prometheus: str, promtool: str, cache: Path) -> QueryDataset:
+    """Backfilled blocks are cached by the generator's code and scenario; Prometheus gets a copy."""
+    timings: dict[str, float] = {}
+    began = time.monotonic()
+    blocks = cache / _generator_fingerprint(scenario, promtool)
+    samples_file = blocks / "samples.txt"
+    if not samples_file.exists():
+        shutil.rmtree(blocks, ignore_errors=True)
+        samples = build_blocks(scenario, promtool, blocks)
+        samples_file.write_text(str(samples), encoding="utf-8")
+    timings["generate_and_backfill"] = time.monotonic() - began
+    workdir = Path(tempfile.mkdtemp(prefix="llm-o11y-prometheus-"))
+    storage = workdir / "data"
+    shutil.copytree(blocks, storage, ignore=shutil.ignore_patterns("samples.txt"))
+    server = PrometheusServer(prometheus, storage)
+    began = time.monotonic()
+    server.start()
+    timings["prometheus_start"] = time.monotonic() - began
+    totals = true_totals(simulate(scenario))
+    samples = int(samples_file.read_text(encoding="utf-8"))
+    return QueryDataset(scenario, totals, server, samples, timings)
+
+
+_DATASETS: dict[Scenario, QueryDataset] = {}
+
+
+def _stop_all() -> None:
+    for dataset in _DATASETS.values():
+        dataset.server.stop()
+        shutil.rmtree(dataset.server.storage.parent, ignore_errors=True)
+    _DATASETS.clear()
+
+
+atexit.register(_stop_all)
+
+
+def shared_dataset(scenario: Scenario = FIXTURE_SCENARIO) -> QueryDataset:
+    """One backfilled Prometheus per scenario per test process (skips when Prometheus is absent)."""
+    if scenario not in _DATASETS:
+        prometheus = find_tool("prometheus", PROMETHEUS_HINT)
+        promtool = find_tool("promtool", PROMETHEUS_HINT)
+        cache = REPO_ROOT / ".cache" / "query-datasets"
+        cache.mkdir(parents=True, exist_ok=True)
+        _DATASETS[scenario] = start_dataset(scenario, prometheus, promtool, cache)
+    return _DATASETS[scenario]
+
+
+@pytest.fixture(scope="session")
+def query_dataset() -> Iterator[QueryDataset]:
+    """The fixture dataset on a running Prometheus; shared by every test module in the session."""
+    yield shared_dataset()
+
+
+def series_value(series: Series) -> float:
+    return float(series["value"][1])
+
+
+def by_label(result: Sequence[Series], label: str) -> dict[str, float]:
+    """{label value: instant value} of an instant query's result."""
+    return {entry["metric"].get(label, ""): series_value(entry) for entry in result}

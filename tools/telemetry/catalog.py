@@ -1,0 +1,411 @@
+"""The telemetry contract in code: every signal the dashboards and alerts read, by source.
+
+docs/telemetry.md documents this list and a test keeps the two in agreement. Names and labels are
+the ones Prometheus stores after OTLP translation with our settings (UnderscoreEscapingWithSuffixes,
+`otlp.promote_resource_attributes` as in configs/prometheus/prometheus.yml).
+"""
+
+from dataclasses import dataclass, field
+
+from tools.telemetry.naming import MetricType, prometheus_label_name, prometheus_metric_name
+
+CLAUDE_CODE_SERVICE = "claude-code"
+JSONL_SERVICE = "llm-cost-jsonl"
+
+# Attributes Claude Code puts on every metric point and event.
+CLAUDE_CODE_COMMON_ATTRIBUTES = (
+    "session.id",
+    "user.account_uuid",
+    "user.email",
+    "organization.id",
+    "terminal.type",
+)
+GENAI_ATTRIBUTES = (
+    "gen_ai.operation.name",
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+    "gen_ai.response.model",
+)
+# OpenTelemetry semantic-conventions advisory bucket boundaries.
+TOKEN_BUCKETS = (
+    1,
+    4,
+    16,
+    64,
+    256,
+    1024,
+    4096,
+    16384,
+    65536,
+    262144,
+    1048576,
+    4194304,
+    16777216,
+    67108864,
+)
+DURATION_BUCKETS = (
+    0.01,
+    0.02,
+    0.04,
+    0.08,
+    0.16,
+    0.32,
+    0.64,
+    1.28,
+    2.56,
+    5.12,
+    10.24,
+    20.48,
+    40.96,
+    81.92,
+)
+HTTP_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+# OpenLIT sets no advice for gen_ai.usage.cost, so the SDK default boundaries apply.
+SDK_DEFAULT_BUCKETS = (0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000)
+# configs/tempo/tempo.yaml span-metrics histogram_buckets (seconds).
+SPANMETRICS_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+# Tempo's service-graphs default histogram_buckets.
+SERVICE_GRAPH_BUCKETS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One OTLP instrument as an app emits it, and what Prometheus makes of it."""
+
+    otel_name: str
+    unit: str
+    metric_type: MetricType
+    description: str
+    attributes: tuple[str, ...]
+    buckets: tuple[float, ...] = ()
+
+    @property
+    def prometheus_name(self) -> str:
+        return prometheus_metric_name(self.otel_name, self.unit, self.metric_type)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(prometheus_label_name(attribute) for attribute in self.attributes)
+
+
+@dataclass(frozen=True)
+class NativeMetric:
+    """A metric that reaches Prometheus already in Prometheus form (remote write or scrape)."""
+
+    name: str
+    metric_type: MetricType
+    description: str
+    labels: tuple[str, ...]
+    buckets: tuple[float, ...] = ()
+
+    @property
+    def prometheus_name(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a group of metrics comes from and the labels its resource adds."""
+
+    key: str
+    title: str
+    resource_labels: tuple[str, ...]
+    metrics: tuple[Instrument | NativeMetric, ...] = field(default_factory=tuple)
+
+
+def series_names(metric: Instrument | NativeMetric) -> tuple[str, ...]:
+    """The `__name__` values a metric occupies in Prometheus."""
+    base = metric.prometheus_name
+    if metric.metric_type is MetricType.HISTOGRAM:
+        return (f"{base}_bucket", f"{base}_sum", f"{base}_count")
+    return (base,)
+
+
+def _claude_code(name: str, unit: str, description: str, *extra: str) -> Instrument:
+    return Instrument(
+        name, unit, MetricType.COUNTER, description, (*extra, *CLAUDE_CODE_COMMON_ATTRIBUTES)
+    )
+
+
+CLAUDE_CODE_COST = _claude_code("claude_code.cost.usage", "USD", "Cost of API requests", "model")
+CLAUDE_CODE_TOKENS = _claude_code(
+    "claude_code.token.usage", "tokens", "Tokens used, by type", "type", "model"
+)
+CLAUDE_CODE_SESSIONS = _claude_code("claude_code.session.count", "count", "CLI sessions started")
+CLAUDE_CODE_LINES = _claude_code(
+    "claude_code.lines_of_code.count", "count", "Lines of code modified", "type"
+)
+CLAUDE_CODE_COMMITS = _claude_code("claude_code.commit.count", "count", "Git commits created")
+CLAUDE_CODE_PULL_REQUESTS = _claude_code(
+    "claude_code.pull_request.count", "count", "Pull requests created"
+)
+CLAUDE_CODE_EDIT_DECISIONS = _claude_code(
+    "claude_code.code_edit_tool.decision",
+    "count",
+    "Edit/Write/NotebookEdit permission decisions",
+    "decision",
+    "tool_name",
+    "language",
+)
+CLAUDE_CODE_ACTIVE_TIME = _claude_code(
+    "claude_code.active_time.total", "s", "Active time; type=user (typing) or cli (working)", "type"
+)
+
+GENAI_TOKEN_USAGE = Instrument(
+    "gen_ai.client.token.usage",
+    "{token}",
+    MetricType.HISTOGRAM,
+    "Tokens per GenAI call, by token type",
+    (*GENAI_ATTRIBUTES, "gen_ai.token.type"),
+    TOKEN_BUCKETS,
+)
+GENAI_OPERATION_DURATION = Instrument(
+    "gen_ai.client.operation.duration",
+    "s",
+    MetricType.HISTOGRAM,
+    "Duration of GenAI calls; `error_type` set on failures",
+    (*GENAI_ATTRIBUTES, "error.type"),
+    DURATION_BUCKETS,
+)
+GENAI_USAGE_COST = Instrument(
+    "gen_ai.usage.cost",
+    "USD",
+    MetricType.HISTOGRAM,
+    "Cost per GenAI call (OpenLIT, LiteLLM); use `_sum`",
+    GENAI_ATTRIBUTES,
+    SDK_DEFAULT_BUCKETS,
+)
+HTTP_SERVER_DURATION = Instrument(
+    "http.server.request.duration",
+    "s",
+    MetricType.HISTOGRAM,
+    "Duration of HTTP requests the app serves",
+    (
+        "http.request.method",
+        "http.route",
+        "http.response.status_code",
+        "url.scheme",
+        "error.type",
+    ),
+    HTTP_DURATION_BUCKETS,
+)
+
+SPAN_DIMENSIONS = ("gen_ai_request_model", "gen_ai_operation_name", "gen_ai_provider_name")
+SPAN_LABELS = ("service", "span_name", "span_kind", "status_code", *SPAN_DIMENSIONS)
+SPANMETRICS_CALLS = NativeMetric(
+    "traces_spanmetrics_calls_total", MetricType.COUNTER, "Spans ended, per span", SPAN_LABELS
+)
+SPANMETRICS_LATENCY = NativeMetric(
+    "traces_spanmetrics_latency",
+    MetricType.HISTOGRAM,
+    "Span duration (seconds)",
+    SPAN_LABELS,
+    SPANMETRICS_BUCKETS,
+)
+SERVICE_GRAPH_LABELS = ("client", "server", "connection_type")
+SERVICE_GRAPH_REQUESTS = NativeMetric(
+    "traces_service_graph_request_total",
+    MetricType.COUNTER,
+    "Requests between two services",
+    SERVICE_GRAPH_LABELS,
+)
+SERVICE_GRAPH_FAILED = NativeMetric(
+    "traces_service_graph_request_failed_total",
+    MetricType.COUNTER,
+    "Failed requests between two services",
+    SERVICE_GRAPH_LABELS,
+)
+SERVICE_GRAPH_SERVER_SECONDS = NativeMetric(
+    "traces_service_graph_request_server_seconds",
+    MetricType.HISTOGRAM,
+    "Edge duration seen by the server span",
+    SERVICE_GRAPH_LABELS,
+    SERVICE_GRAPH_BUCKETS,
+)
+SERVICE_GRAPH_CLIENT_SECONDS = NativeMetric(
+    "traces_service_graph_request_client_seconds",
+    MetricType.HISTOGRAM,
+    "Edge duration seen by the client span",
+    SERVICE_GRAPH_LABELS,
+    SERVICE_GRAPH_BUCKETS,
+)
+
+SCRAPE_LABELS = ("job", "instance")
+UP = NativeMetric("up", MetricType.GAUGE, "1 when the last scrape succeeded", SCRAPE_LABELS)
+COLLECTOR_ACCEPTED_POINTS = NativeMetric(
+    "otelcol_receiver_accepted_metric_points_total",
+    MetricType.COUNTER,
+    "Metric points the collector's receivers accepted",
+    (*SCRAPE_LABELS, "receiver", "transport"),
+)
+COLLECTOR_REFUSED_POINTS = NativeMetric(
+    "otelcol_receiver_refused_metric_points_total",
+    MetricType.COUNTER,
+    "Metric points the collector's receivers refused",
+    (*SCRAPE_LABELS, "receiver", "transport"),
+)
+COLLECTOR_ACCEPTED_SPANS = NativeMetric(
+    "otelcol_receiver_accepted_spans_total",
+    MetricType.COUNTER,
+    "Spans the collector's receivers accepted",
+    (*SCRAPE_LABELS, "receiver", "transport"),
+)
+COLLECTOR_ACCEPTED_LOGS = NativeMetric(
+    "otelcol_receiver_accepted_log_records_total",
+    MetricType.COUNTER,
+    "Log records the collector's receivers accepted",
+    (*SCRAPE_LABELS, "receiver", "transport"),
+)
+COLLECTOR_SENT_POINTS = NativeMetric(
+    "otelcol_exporter_sent_metric_points_total",
+    MetricType.COUNTER,
+    "Metric points the collector exported",
+    (*SCRAPE_LABELS, "exporter"),
+)
+COLLECTOR_FAILED_POINTS = NativeMetric(
+    "otelcol_exporter_send_failed_metric_points_total",
+    MetricType.COUNTER,
+    "Metric points the collector failed to export",
+    (*SCRAPE_LABELS, "exporter"),
+)
+COLLECTOR_SENT_SPANS = NativeMetric(
+    "otelcol_exporter_sent_spans_total",
+    MetricType.COUNTER,
+    "Spans the collector exported",
+    (*SCRAPE_LABELS, "exporter"),
+)
+COLLECTOR_FAILED_SPANS = NativeMetric(
+    "otelcol_exporter_send_failed_spans_total",
+    MetricType.COUNTER,
+    "Spans the collector failed to export",
+    (*SCRAPE_LABELS, "exporter"),
+)
+COLLECTOR_SENT_LOGS = NativeMetric(
+    "otelcol_exporter_sent_log_records_total",
+    MetricType.COUNTER,
+    "Log records the collector exported",
+    (*SCRAPE_LABELS, "exporter"),
+)
+COLLECTOR_FAILED_LOGS = NativeMetric(
+    "otelcol_exporter_send_failed_log_records_total",
+    MetricType.COUNTER,
+    "Log records the collector failed to export",
+    (*SCRAPE_LABELS, "exporter"),
+)
+COLLECTOR_QUEUE_SIZE = NativeMetric(
+    "otelcol_exporter_queue_size",
+    MetricType.GAUGE,
+    "Batches waiting in an exporter's sending queue",
+    (*SCRAPE_LABELS, "exporter"),
+)
+PROMETHEUS_HEAD_SERIES = NativeMetric(
+    "prometheus_tsdb_head_series",
+    MetricType.GAUGE,
+    "Series in Prometheus's head block (cardinality)",
+    SCRAPE_LABELS,
+)
+LOKI_LINES_RECEIVED = NativeMetric(
+    "loki_distributor_lines_received_total",
+    MetricType.COUNTER,
+    "Log lines Loki's distributor received",
+    (*SCRAPE_LABELS, "tenant"),
+)
+TEMPO_SPANS_RECEIVED = NativeMetric(
+    "tempo_distributor_spans_received_total",
+    MetricType.COUNTER,
+    "Spans Tempo's distributor received",
+    (*SCRAPE_LABELS, "tenant"),
+)
+
+CLAUDE_CODE = Source(
+    "claude_code",
+    "Claude Code metrics (OTLP, via the collector's deltatocumulative)",
+    ("job", "service_name", "service_version"),
+    (
+        CLAUDE_CODE_COST,
+        CLAUDE_CODE_TOKENS,
+        CLAUDE_CODE_SESSIONS,
+        CLAUDE_CODE_LINES,
+        CLAUDE_CODE_COMMITS,
+        CLAUDE_CODE_PULL_REQUESTS,
+        CLAUDE_CODE_EDIT_DECISIONS,
+        CLAUDE_CODE_ACTIVE_TIME,
+    ),
+)
+GENAI_APPS = Source(
+    "genai",
+    "OpenTelemetry GenAI and HTTP server metrics of LLM apps (OTLP)",
+    ("job", "instance", "service_name", "service_version", "deployment_environment_name"),
+    (GENAI_TOKEN_USAGE, GENAI_OPERATION_DURATION, GENAI_USAGE_COST, HTTP_SERVER_DURATION),
+)
+TEMPO_METRICS = Source(
+    "tempo",
+    "Tempo metrics-generator (remote write)",
+    (),
+    (
+        SPANMETRICS_CALLS,
+        SPANMETRICS_LATENCY,
+        SERVICE_GRAPH_REQUESTS,
+        SERVICE_GRAPH_FAILED,
+        SERVICE_GRAPH_SERVER_SECONDS,
+        SERVICE_GRAPH_CLIENT_SECONDS,
+    ),
+)
+STACK_HEALTH = Source(
+    "health",
+    "The stack's own health (Prometheus scrapes, every 15 s)",
+    SCRAPE_LABELS,
+    (
+        UP,
+        COLLECTOR_ACCEPTED_POINTS,
+        COLLECTOR_REFUSED_POINTS,
+        COLLECTOR_ACCEPTED_SPANS,
+        COLLECTOR_ACCEPTED_LOGS,
+        COLLECTOR_SENT_POINTS,
+        COLLECTOR_FAILED_POINTS,
+        COLLECTOR_SENT_SPANS,
+        COLLECTOR_FAILED_SPANS,
+        COLLECTOR_SENT_LOGS,
+        COLLECTOR_FAILED_LOGS,
+        COLLECTOR_QUEUE_SIZE,
+        PROMETHEUS_HEAD_SERIES,
+        LOKI_LINES_RECEIVED,
+        TEMPO_SPANS_RECEIVED,
+    ),
+)
+SOURCES = (CLAUDE_CODE, GENAI_APPS, TEMPO_METRICS, STACK_HEALTH)
+
+
+def all_series_names() -> frozenset[str]:
+    """Every `__name__` the contract promises, across sources."""
+    return frozenset(name for source in SOURCES for m in source.metrics for name in series_names(m))
+
+
+# Claude Code events (OTLP logs). In Loki: stream label service_name="claude-code"; the event
+# attributes arrive as structured metadata with dots turned into underscores.
+CLAUDE_CODE_EVENTS: dict[str, tuple[str, ...]] = {
+    "user_prompt": ("prompt_length",),
+    "tool_result": ("tool_name", "success", "duration_ms"),
+    "api_request": (
+        "model",
+        "cost_usd",
+        "duration_ms",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_creation_tokens",
+    ),
+    "api_error": ("model", "error", "status_code", "duration_ms", "attempt"),
+    "tool_decision": ("tool_name", "decision", "source"),
+}
+# Seed 000's JSONL cost records, tailed by the collector's filelog receiver.
+JSONL_FIELDS = ("timestamp", "model", "prompt_tokens", "completion_tokens", "cost_usd", "user")
+# Span attributes of the GenAI client spans the apps send to Tempo.
+GENAI_SPAN_ATTRIBUTES = (
+    *GENAI_ATTRIBUTES,
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.cost",
+    "peer.service",
+    "error.type",
+)

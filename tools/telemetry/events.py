@@ -1,0 +1,109 @@
+"""What happened, as plain records: the generator's output before any pipeline shapes it."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeUser:
+    email: str
+    account_uuid: str
+    organization_id: str
+    terminal_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeProcess:
+    """One run of the `claude` CLI. A resumed session is a new process with the same session id."""
+
+    session_id: str
+    user: ClaudeCodeUser
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeEvent:
+    """One Claude Code event (an OTLP log record) and the metric increments it implies."""
+
+    time: float
+    process: ClaudeCodeProcess
+    name: str  # user_prompt | api_request | api_error | tool_decision | tool_result | ...
+    attributes: tuple[tuple[str, str | int | float | bool], ...]
+
+    def attribute(self, key: str) -> str | int | float | bool:
+        for name, value in self.attributes:
+            if name == key:
+                return value
+        raise KeyError(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One recording on a Claude Code counter (instrument name as the SDK knows it)."""
+
+    time: float
+    process: ClaudeCodeProcess
+    instrument: str
+    attributes: tuple[tuple[str, str], ...]
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class AppProcess:
+    """One process of an instrumented LLM app; a restart keeps the instance id (a counter reset)."""
+
+    service: str
+    instance: str
+    version: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class LlmCall:
+    model: str
+    provider: str
+    operation: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    start: float
+    duration: float
+    error_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppRequest:
+    """One HTTP request an app served, with the LLM call it made and its trace id."""
+
+    process: AppProcess
+    time: float
+    method: str
+    route: str
+    status_code: int
+    duration: float
+    llm: LlmCall
+    trace_id: int
+    user: str
+    writes_jsonl: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """A scrape target down for a while (up == 0), so health alerts have something to see."""
+
+    job: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Everything the generator produced, in time order within each list."""
+
+    claude_code_processes: tuple[ClaudeCodeProcess, ...]
+    claude_code_events: tuple[ClaudeCodeEvent, ...]
+    claude_code_measurements: tuple[Measurement, ...]
+    app_processes: tuple[AppProcess, ...]
+    app_requests: tuple[AppRequest, ...]
+    outages: tuple[Outage, ...]
