@@ -2,37 +2,20 @@
 
 `render_all()` is the single source of dashboard JSON: Pulumi applies it and
 `python -m tools.export dashboards DIR` writes it, so both are the same bytes.
+A dashboard module defines `SPEC` (dashboards/spec.py) and is listed in MODULES.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
-from grafana_foundation_sdk.builders import dashboard
-
 from dashboards.panels import render
+from dashboards.spec import DashboardSpec, Folder
 
+MODULES: tuple[ModuleType, ...] = ()
 
-@dataclass(frozen=True)
-class Folder:
-    uid: str
-    title: str
-
-
-@dataclass(frozen=True)
-class DashboardSpec:
-    uid: str
-    folder: Folder
-    build: Callable[[], dashboard.Dashboard]
-
-
-COST_FOLDER = Folder("llm-o11y-cost", "LLM Cost & Usage")
-OPERATIONS_FOLDER = Folder("llm-o11y-operations", "LLM Operations")
-STACK_FOLDER = Folder("llm-o11y-stack", "Observability Stack")
-
-DASHBOARDS: list[DashboardSpec] = []
+DASHBOARDS: list[DashboardSpec] = [module.SPEC for module in MODULES]
 
 
 def folders() -> list[Folder]:
