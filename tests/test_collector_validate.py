@@ -16,7 +16,7 @@ import yaml
 
 from collector import build
 from components.versions import image_version
-from tests.support.external import REPO_ROOT, find_tool
+from tests.support.external import REPO_ROOT
 
 COLLECTOR_CONFIG_DIR = REPO_ROOT / "configs" / "otel-collector"
 BASE_CONFIG = COLLECTOR_CONFIG_DIR / "config.yaml"
@@ -31,8 +31,6 @@ SHIPPED_CONFIG_SETS: dict[str, tuple[Path, ...]] = {
 STABLE_MINOR_OFFSET = 94
 CORE_MODULE_PREFIX = "go.opentelemetry.io/collector/"
 COMPONENT_KINDS = ("receivers", "processors", "exporters", "extensions", "connectors")
-# In the binary for the pipeline test only; no shipped config uses them.
-TEST_ONLY_COMPONENTS: dict[str, set[str]] = {"exporters": {"prometheus_remote_write"}}
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
 VALIDATE_TIMEOUT_SECONDS = 60
 
@@ -67,16 +65,6 @@ def test_every_shipped_collector_config_is_validated() -> None:
     validated = {path for config_set in SHIPPED_CONFIG_SETS.values() for path in config_set}
 
     assert validated == shipped
-
-
-@pytest.fixture(scope="session")
-def otelcol() -> Path:
-    """The collector built from the manifest; builds it (minutes when cold) when not cached."""
-    cached = build.binary_path()
-    if cached.is_file():
-        return cached
-    go = find_tool("go", "install Go (https://go.dev/dl/), then run `make collector`")
-    return build.ensure_collector(go)
 
 
 def env_without_config_variables(configs: tuple[Path, ...]) -> dict[str, str]:
@@ -124,8 +112,6 @@ def test_binary_has_exactly_the_components_the_configs_use(otelcol: Path) -> Non
     for path in COLLECTOR_CONFIG_DIR.glob("*.yaml"):
         for kind, types in component_types(yaml.safe_load(path.read_text())).items():
             used[kind] |= types
-    for kind, types in TEST_ONLY_COMPONENTS.items():
-        used[kind] |= types
 
     built = binary_component_types(otelcol)
 

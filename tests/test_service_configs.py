@@ -323,7 +323,14 @@ def test_collector_serves_health_and_its_own_metrics(collector_base: Config) -> 
     # The container healthcheck is `promtool check healthy`, which requests /-/healthy.
     assert collector_base["extensions"]["health_check"]["path"] == "/-/healthy"
     readers = collector_base["service"]["telemetry"]["metrics"]["readers"]
-    assert readers == [{"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}]
+    exporter = {
+        "host": "0.0.0.0",
+        "port": 8888,
+        # The names in docs/telemetry.md keep the `_total` and unit suffixes.
+        "without_type_suffix": False,
+        "without_units": False,
+    }
+    assert readers == [{"pull": {"exporter": {"prometheus": exporter}}}]
 
 
 @pytest.mark.parametrize("path", [COLLECTOR_BASE, COLLECTOR_JSONL])

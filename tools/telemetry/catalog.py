@@ -317,6 +317,50 @@ TEMPO_SPANS_RECEIVED = NativeMetric(
     (*SCRAPE_LABELS, "tenant"),
 )
 
+COLLECTOR_REFUSED_SPANS = NativeMetric(
+    "otelcol_receiver_refused_spans_total",
+    MetricType.COUNTER,
+    "Spans the collector's receivers refused",
+    (*SCRAPE_LABELS, "receiver", "transport"),
+)
+COLLECTOR_REFUSED_LOGS = NativeMetric(
+    "otelcol_receiver_refused_log_records_total",
+    MetricType.COUNTER,
+    "Log records the collector's receivers refused",
+    (*SCRAPE_LABELS, "receiver", "transport"),
+)
+COLLECTOR_PROCESS_CPU = NativeMetric(
+    "otelcol_process_cpu_seconds_total",
+    MetricType.COUNTER,
+    "CPU time (user + system) of the collector process",
+    SCRAPE_LABELS,
+)
+COLLECTOR_PROCESS_MEMORY = NativeMetric(
+    "otelcol_process_memory_rss_bytes",
+    MetricType.GAUGE,
+    "Resident memory of the collector process",
+    SCRAPE_LABELS,
+)
+PROMETHEUS_SAMPLES_APPENDED = NativeMetric(
+    "prometheus_tsdb_head_samples_appended_total",
+    MetricType.COUNTER,
+    "Samples Prometheus appended to its head block (OTLP, remote write and scrapes)",
+    (*SCRAPE_LABELS, "type"),
+)
+# Go services' default process collector (Prometheus, Loki, Tempo, Grafana).
+PROCESS_CPU = NativeMetric(
+    "process_cpu_seconds_total",
+    MetricType.COUNTER,
+    "CPU time (user + system) of a scraped service's process",
+    SCRAPE_LABELS,
+)
+PROCESS_MEMORY = NativeMetric(
+    "process_resident_memory_bytes",
+    MetricType.GAUGE,
+    "Resident memory of a scraped service's process",
+    SCRAPE_LABELS,
+)
+
 CLAUDE_CODE = Source(
     "claude_code",
     "Claude Code metrics (OTLP, via the collector's deltatocumulative)",
@@ -371,6 +415,13 @@ STACK_HEALTH = Source(
         PROMETHEUS_HEAD_SERIES,
         LOKI_LINES_RECEIVED,
         TEMPO_SPANS_RECEIVED,
+        COLLECTOR_REFUSED_SPANS,
+        COLLECTOR_REFUSED_LOGS,
+        COLLECTOR_PROCESS_CPU,
+        COLLECTOR_PROCESS_MEMORY,
+        PROMETHEUS_SAMPLES_APPENDED,
+        PROCESS_CPU,
+        PROCESS_MEMORY,
     ),
 )
 SOURCES = (CLAUDE_CODE, GENAI_APPS, TEMPO_METRICS, STACK_HEALTH)

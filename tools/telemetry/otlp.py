@@ -20,7 +20,7 @@ from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -130,6 +130,16 @@ def _views() -> list[View]:
     ]
 
 
+def _source_resource(attributes: dict[str, str]) -> Resource:
+    """The SDK's resource minus the random service.instance.id the SDK (1.45) adds when the source
+    sets none: Claude Code sends none, so its series have no `instance` label."""
+    resource = Resource.create(attributes)
+    if SERVICE_INSTANCE_ID in attributes:
+        return resource
+    kept = {k: v for k, v in resource.attributes.items() if k != SERVICE_INSTANCE_ID}
+    return Resource(kept, resource.schema_url)
+
+
 @dataclass
 class _Pipeline:
     meters: MeterProvider
@@ -157,7 +167,7 @@ class OtlpSender:
             export_interval_millis=self.target.export_interval * 1000,
             export_timeout_millis=self.target.timeout * 1000,
         )
-        attributes = Resource.create(resource)
+        attributes = _source_resource(resource)
         meters = MeterProvider(resource=attributes, metric_readers=[reader], views=_views())
         tracers = logs = None
         if with_traces:
@@ -286,8 +296,9 @@ class OtlpSender:
             server.set_status(Status(StatusCode.ERROR))
         server.end(end_time=int((request.time + request.duration) * 1e9))
 
-    def shutdown(self, deadline_seconds: float = 10.0) -> None:
-        """Flush what is buffered and stop; bounded so Ctrl-C never hangs."""
+    def flush(self, deadline_seconds: float = 10.0) -> None:
+        """Export everything recorded so far now: one metrics export per pipeline (with delta
+        temporality, one batch of deltas), plus buffered spans and logs. Bounded by the deadline."""
         until = time.monotonic() + deadline_seconds
         for pipeline in self._pipelines.values():
             remaining = max(int((until - time.monotonic()) * 1000), 1)
@@ -296,6 +307,10 @@ class OtlpSender:
                 pipeline.tracers.force_flush(timeout_millis=remaining)
             if pipeline.logs:
                 pipeline.logs.force_flush(timeout_millis=remaining)
+
+    def shutdown(self, deadline_seconds: float = 10.0) -> None:
+        """Flush what is buffered and stop; bounded so Ctrl-C never hangs."""
+        self.flush(deadline_seconds)
         for pipeline in self._pipelines.values():
             pipeline.meters.shutdown(timeout_millis=1000)
             if pipeline.tracers:

@@ -15,7 +15,7 @@ Each source is shaped the way its pipeline shapes it:
 import bisect
 import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -67,6 +67,8 @@ class PointTally:
     spans: list[float] = field(default_factory=list)
     log_records: list[float] = field(default_factory=list)
     series_lifetimes: list[tuple[float, float]] = field(default_factory=list)
+    # Samples Prometheus appended, by scrape tick index k: those in (start + (k-1)i, start + ki].
+    appended_per_tick: Counter[int] = field(default_factory=Counter)
 
 
 def _family_name(metric: Instrument | NativeMetric) -> str:
@@ -110,17 +112,23 @@ class _HistogramSeries:
 
     def __init__(self, buckets: tuple[float, ...]) -> None:
         self.bounds = buckets
-        # (time, cumulative count per `le`, sum, count)
-        self.samples: list[tuple[float, list[int], float, int]] = []
+        # (time, cumulative count per `le`, sum (None: no sample), count)
+        self.samples: list[tuple[float, list[int], float | None, int]] = []
 
     def fill(
-        self, observations: list[Sample], ticks: list[float], process_start: float | None
+        self,
+        observations: list[Sample],
+        ticks: list[float],
+        process_start: float | None,
+        zero_sum: bool = True,
     ) -> None:
+        """Samples from the first tick on; with `process_start`, a zero sample first (with
+        `zero_sum` False, for buckets and count only)."""
         counts = [0] * (len(self.bounds) + 1)
         total, count, index = 0.0, 0, 0
         if process_start is not None:
             zero_at = _stream_start(observations[0][0], process_start, ticks)
-            self.samples.append((round(zero_at, 3), list(counts), 0.0, 0))
+            self.samples.append((round(zero_at, 3), list(counts), 0.0 if zero_sum else None, 0))
         for tick in ticks[bisect.bisect_left(ticks, observations[0][0]) :]:
             while index < len(observations) and observations[index][0] <= tick:
                 value = observations[index][1]
@@ -140,7 +148,7 @@ class _HistogramSeries:
             )
             for position, le in enumerate(les)
         ]
-        sums = [(t, total) for t, _, total, _ in self.samples]
+        sums = [(t, total) for t, _, total, _ in self.samples if total is not None]
         counts = [(t, float(count)) for t, _, _, count in self.samples]
         return [
             *bucket_series,
@@ -379,6 +387,16 @@ def _tempo_ticks(segment: list[_SpanRecord], scenario: Scenario, traffic: Traffi
     return [round(scenario.start + k * interval, 3) for k in range(first, last + 1)]
 
 
+def _leading_zero(ticks: list[float], previous_sample: float | None) -> float:
+    """When Tempo writes a new series' zero: a minute before its first sample (Tempo >= 2.1 for
+    counters, PR #2068; classic histogram buckets and count, PRs #4140 and #4368), after any
+    earlier sample of the same labels."""
+    zero = ticks[0] - 60.0
+    if previous_sample is not None and zero <= previous_sample:
+        zero = (previous_sample + ticks[0]) / 2
+    return zero
+
+
 def _tempo_counter_family(
     records_by_series: dict[Labels, list[_SpanRecord]],
     name: str,
@@ -393,7 +411,8 @@ def _tempo_counter_family(
             increments = [(r.received, 1.0) for r in segment]
             ticks = _tempo_ticks(segment, scenario, traffic)
             if ticks:
-                samples.extend(_cumulative(increments, ticks, None))
+                zero = _leading_zero(ticks, samples[-1][0] if samples else None)
+                samples.extend(_cumulative(increments, ticks, zero))
         if samples:
             yield StoredSeries(name, labels, samples)
 
@@ -410,7 +429,15 @@ def _tempo_histogram_family(
         for segment in _tempo_segments(records_by_series[labels], scenario, traffic):
             ticks = _tempo_ticks(segment, scenario, traffic)
             if ticks:
-                histogram.fill([(r.received, r.duration) for r in segment], ticks, None)
+                previous = histogram.samples[-1][0] if histogram.samples else None
+                # Tempo 3.0 seeds no zero on `_sum` (added later by PR #7811): unconfirmed which
+                # release first has it, so the generator keeps the older behaviour.
+                histogram.fill(
+                    [(r.received, r.duration) for r in segment],
+                    ticks,
+                    _leading_zero(ticks, previous),
+                    zero_sum=False,
+                )
         if histogram.samples:
             yield from histogram.as_series(base, labels)
 
@@ -466,6 +493,8 @@ def _health_families(traffic: Traffic, scenario: Scenario, tally: PointTally) ->
     pairs = [
         (catalog.COLLECTOR_ACCEPTED_POINTS, otlp, tally.metric_points),
         (catalog.COLLECTOR_REFUSED_POINTS, otlp, []),
+        (catalog.COLLECTOR_REFUSED_SPANS, otlp, []),
+        (catalog.COLLECTOR_REFUSED_LOGS, otlp, []),
         (catalog.COLLECTOR_ACCEPTED_SPANS, otlp, tally.spans),
         (catalog.COLLECTOR_ACCEPTED_LOGS, otlp, logs),
         (
@@ -552,6 +581,146 @@ def _head_series(tally: PointTally, ticks: list[float]) -> StoredSeries:
     return StoredSeries(catalog.PROMETHEUS_HEAD_SERIES.name, labels, samples)
 
 
+# --- the stack's resource use ------------------------------------------------------------------
+
+# Prometheus also scrapes the targets' other internal metrics (Go runtime, HTTP, ...): about this
+# many series per scrape, whose samples count in samples appended.
+SELF_SCRAPED_SERIES = 6000
+MEMORY_WINDOW = 15 * 60.0  # recent work held in memory (queues, head chunks, live traces)
+
+
+@dataclass(frozen=True)
+class _ResourceModel:
+    """A service's CPU and memory as a function of the work it does (items per scrape tick)."""
+
+    idle_cores: float
+    cpu_seconds_per_item: float
+    idle_rss_bytes: float
+    rss_bytes_per_recent_item: float
+
+
+RESOURCE_MODELS = {
+    "otel-collector": _ResourceModel(0.004, 20e-6, 70e6, 2_000),
+    "prometheus": _ResourceModel(0.010, 2e-6, 180e6, 300),
+    "loki": _ResourceModel(0.006, 50e-6, 110e6, 4_000),
+    "tempo": _ResourceModel(0.008, 100e-6, 150e6, 8_000),
+    "grafana": _ResourceModel(0.003, 0.0, 130e6, 0.0),
+}
+
+
+def _tick_index(time: float, scenario: Scenario) -> int:
+    """k of the scrape tick start + k*interval whose interval (previous tick, tick] holds `time`."""
+    return math.ceil(round((time - scenario.start) / scenario.scrape_interval, 9))
+
+
+def _per_tick(times: Iterable[float], scenario: Scenario) -> Counter[int]:
+    return Counter(_tick_index(time, scenario) for time in times)
+
+
+def _resource_series(
+    job: str,
+    items: Counter[int],
+    ticks: list[float],
+    scenario: Scenario,
+    traffic: Traffic,
+    names: tuple[str, str],
+) -> tuple[StoredSeries, StoredSeries]:
+    """CPU-seconds counter and RSS gauge of one service; both restart when the service does."""
+    model = RESOURCE_MODELS[job]
+    window = max(int(MEMORY_WINDOW / scenario.scrape_interval), 1)
+    restarts = sorted(o.end for o in traffic.outages if o.job == job)
+    cpu_total, recent, cpu, rss = 0.0, 0, [], []
+    for index, tick in enumerate(ticks, start=1):
+        recent += items[index] - items[index - window]
+        if _is_down(traffic, job, tick):
+            continue
+        if restarts and tick - scenario.scrape_interval < restarts[0] <= tick:
+            restarts.pop(0)
+            cpu_total = 0.0
+        cpu_total += (
+            model.idle_cores * scenario.scrape_interval + model.cpu_seconds_per_item * items[index]
+        )
+        wobble = 1.0 + 0.03 * math.sin(2 * math.pi * (tick - scenario.start) / (6 * 3600))
+        cpu.append((tick, round(cpu_total, 4)))
+        rss.append(
+            (
+                tick,
+                float(
+                    int(model.idle_rss_bytes * wobble + model.rss_bytes_per_recent_item * recent)
+                ),
+            )
+        )
+    labels = (("job", job), ("instance", SCRAPE_TARGETS[job]))
+    return StoredSeries(names[0], labels, cpu), StoredSeries(names[1], labels, rss)
+
+
+def _resource_families(
+    traffic: Traffic, scenario: Scenario, tally: PointTally, scraped_series: int
+) -> Iterator[Family]:
+    ticks = _scrape_ticks(scenario)
+    for index in range(1, len(ticks) + 1):
+        tally.appended_per_tick[index] += scraped_series + SELF_SCRAPED_SERIES
+    work = {
+        "otel-collector": _per_tick(
+            itertools.chain(tally.metric_points, tally.spans, tally.log_records), scenario
+        ),
+        "prometheus": tally.appended_per_tick,
+        "loki": _per_tick(tally.log_records, scenario),
+        "tempo": _per_tick(tally.spans, scenario),
+        "grafana": Counter(),
+    }
+    prometheus = (("job", "prometheus"), ("instance", SCRAPE_TARGETS["prometheus"]))
+    appended, total = [], 0
+    for index, tick in enumerate(ticks, start=1):
+        total += tally.appended_per_tick[index]
+        if not _is_down(traffic, "prometheus", tick):
+            appended.append((tick, float(total)))
+    metric = catalog.PROMETHEUS_SAMPLES_APPENDED
+    yield Family(
+        _family_name(metric),
+        metric.metric_type,
+        metric.description,
+        [StoredSeries(metric.name, (*prometheus, ("type", "float")), appended)],
+    )
+    collector = _resource_series(
+        "otel-collector",
+        work["otel-collector"],
+        ticks,
+        scenario,
+        traffic,
+        (catalog.COLLECTOR_PROCESS_CPU.name, catalog.COLLECTOR_PROCESS_MEMORY.name),
+    )
+    services = [
+        _resource_series(
+            job,
+            work[job],
+            ticks,
+            scenario,
+            traffic,
+            (catalog.PROCESS_CPU.name, catalog.PROCESS_MEMORY.name),
+        )
+        for job in ("prometheus", "loki", "tempo", "grafana")
+    ]
+    for metric, series in (
+        (catalog.COLLECTOR_PROCESS_CPU, [collector[0]]),
+        (catalog.COLLECTOR_PROCESS_MEMORY, [collector[1]]),
+        (catalog.PROCESS_CPU, [cpu for cpu, _ in services]),
+        (catalog.PROCESS_MEMORY, [memory for _, memory in services]),
+    ):
+        yield Family(_family_name(metric), metric.metric_type, metric.description, series)
+
+
+def _counting(family: Family, tally: PointTally, scenario: Scenario) -> Family:
+    """The same family; each series' samples are tallied as Prometheus appends them."""
+
+    def series() -> Iterator[StoredSeries]:
+        for stored in family.series:
+            tally.appended_per_tick.update(_tick_index(t, scenario) for t, _ in stored.samples)
+            yield stored
+
+    return Family(family.name, family.metric_type, family.help, series())
+
+
 # --- all of it ---------------------------------------------------------------------------------
 
 
@@ -566,11 +735,13 @@ def stored_families(traffic: Traffic, scenario: Scenario) -> Iterator[Family]:
     for metric in catalog.CLAUDE_CODE.metrics:
         assert isinstance(metric, Instrument)
         series = _claude_code_family(traffic, scenario, metric, tally)
-        yield Family(_family_name(metric), metric.metric_type, metric.description, series)
+        family = Family(_family_name(metric), metric.metric_type, metric.description, series)
+        yield _counting(family, tally, scenario)
     for metric in catalog.GENAI_APPS.metrics:
         assert isinstance(metric, Instrument)
         series = _app_family(traffic, scenario, metric, tally)
-        yield Family(_family_name(metric), metric.metric_type, metric.description, series)
+        family = Family(_family_name(metric), metric.metric_type, metric.description, series)
+        yield _counting(family, tally, scenario)
     spans, edges = _spans_by_series(traffic), _edges_by_series(traffic)
     tempo_families = (
         (
@@ -619,5 +790,11 @@ def stored_families(traffic: Traffic, scenario: Scenario) -> Iterator[Family]:
         ),
     )
     for metric, series in tempo_families:
-        yield Family(_family_name(metric), metric.metric_type, metric.description, series)
-    yield from _health_families(traffic, scenario, tally)
+        family = Family(_family_name(metric), metric.metric_type, metric.description, series)
+        yield _counting(family, tally, scenario)
+    scraped_series = 2 * len(RESOURCE_MODELS) + 1  # the resource families' own series
+    for family in _health_families(traffic, scenario, tally):
+        health_series = list(family.series)
+        scraped_series += len(health_series)
+        yield Family(family.name, family.metric_type, family.help, health_series)
+    yield from _resource_families(traffic, scenario, tally, scraped_series)
