@@ -98,6 +98,15 @@ MINUTES ?= 10
 demo: venv ## send MINUTES (default 10) of generated LLM traffic to the local collector
 	$(BIN)/python -m tools.loadgen --endpoint http://127.0.0.1:4317 --minutes $(MINUTES)
 
+.PHONY: bench
+bench: venv $(CACHE_BIN)/prometheus ## time every dashboard's PromQL over 24 h, 7 d and 30 d of a 50-user, 30-day dataset
+	$(BIN)/python -m tools.bench
+
+REPORT_MONTH ?= $(shell date -u -d "$$(date -u +%Y-%m-01) -1 day" +%Y-%m)
+.PHONY: report
+report: venv ## write last month's cost report (REPORT_MONTH=YYYY-MM) into reports/
+	$(BIN)/python -m tools.report --month $(REPORT_MONTH) --out reports/
+
 .PHONY: lint
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components.alerting import Alerting, AlertingArgs
 from components.dashboards import Dashboards, DashboardsArgs
 from components.datasources import Datasources, DatasourcesArgs
 from components.settings import load_settings
@@ -16,6 +17,11 @@ dashboards = Dashboards(
     DashboardsArgs(target.grafana_provider),
     pulumi.ResourceOptions(depends_on=[datasources]),
 )
+alerting = Alerting(
+    "alerting",
+    AlertingArgs(settings.alerting, target.grafana_provider),
+    pulumi.ResourceOptions(depends_on=[datasources, dashboards]),
+)
 
-for key, value in target.exports.items():
+for key, value in {**target.exports, **alerting.exports}.items():
     pulumi.export(key, value)

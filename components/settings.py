@@ -206,6 +206,193 @@ class CloudSettings(_Model):
         return (self.create or self.adopt).slug  # type: ignore[union-attr]
 
 
+Severity = Literal["critical", "warning", "info"]
+Usd = Annotated[float, Field(gt=0)]
+Percent = Annotated[float, Field(gt=0, le=100)]
+# Grafana's durations (Prometheus model.Duration): 30s, 5m, 1h30m, 1d, 1w.
+_DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
+_DURATION_SECONDS = {
+    "ms": 0.001,
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 604800,
+    "y": 31536000,
+}
+_LABEL_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+_RECEIVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,62}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_HTTP_URL = re.compile(r"https?://[^\s/$.?#][^\s]*")
+
+
+def duration_seconds(value: str) -> float:
+    """Seconds in a validated Grafana duration such as `1h30m`."""
+    return sum(
+        float(number) * _DURATION_SECONDS[unit]
+        for number, unit in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", value)
+    )
+
+
+def _check_duration(value: str) -> str:
+    if not _DURATION.fullmatch(value):
+        raise ValueError("must be a duration such as 30s, 5m, 4h or 1d")
+    return value
+
+
+def _check_pattern(pattern: re.Pattern[str], what: str) -> Any:
+    # The value is not echoed: a `secure:` leaf makes every value of its top-level key secret.
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+Duration = Annotated[str, AfterValidator(_check_duration)]
+EmailAddress = Annotated[str, _check_pattern(_EMAIL, "an email address")]
+HttpUrl = Annotated[str, _check_pattern(_HTTP_URL, "an http(s) URL")]
+LabelValue = Annotated[
+    str, _check_pattern(_LABEL_VALUE, "letters, digits, '_', '.' or '-' (at most 63)")
+]
+ReceiverName = Annotated[
+    str, _check_pattern(_RECEIVER_NAME, "letters, digits, spaces, '_', '.' or '-' (at most 63)")
+]
+
+
+class AlertThresholds(_Model):
+    """When each alert rule fires; defaults come from the seeds (docs/runbooks.md has each rule)."""
+
+    daily_budget_usd: Usd = 50.0
+    # No seed gives a monthly budget: 30 days at the daily budget.
+    monthly_budget_usd: Usd = 1500.0
+    burn_rate_usd_per_hour: Usd = 10.0
+    # Last hour's spend over the same hour's 7-day average; the average counts as at least
+    # `anomalyBaselineFloorUsd`, so a quiet night's few cents do not make every hour an anomaly.
+    anomaly_factor: Annotated[float, Field(gt=1)] = 3.0
+    anomaly_baseline_floor_usd: Usd = 1.0
+    cost_per_operation_usd: Usd = 0.01
+    slo_cost_per_operation_usd: Usd = 0.003
+    error_rate_critical_percent: Percent = 10.0
+    error_rate_warning_percent: Percent = 5.0
+    p95_latency_seconds: Annotated[float, Field(gt=0)] = 30.0
+    operation_p95_ms: Annotated[float, Field(gt=0)] = 3000.0
+    slo_operation_p95_ms: Annotated[float, Field(gt=0)] = 2000.0
+    no_traffic_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    user_requests_per_hour: Annotated[int, Field(ge=1)] = 50
+    session_cost_usd: Usd = 25.0
+
+    @model_validator(mode="after")
+    def _warnings_below_alerts(self) -> AlertThresholds:
+        ordered = (
+            ("errorRateWarningPercent", "errorRateCriticalPercent"),
+            ("sloCostPerOperationUsd", "costPerOperationUsd"),
+            ("sloOperationP95Ms", "operationP95Ms"),
+        )
+        values = self.model_dump(by_alias=True)
+        for lower, upper in ordered:
+            if values[lower] >= values[upper]:
+                raise ValueError(
+                    f"{lower} ({values[lower]:g}) must be below {upper} ({values[upper]:g})"
+                )
+        return self
+
+
+class EmailReceiver(_Model):
+    addresses: Annotated[list[EmailAddress], Field(min_length=1)]
+
+
+class SlackReceiver(_Model):
+    # An incoming-webhook URL is a credential: anyone holding it can post to the channel.
+    url: SecretString
+    recipient: str | None = None
+    mention_channel: Literal["here", "channel"] | None = None
+
+
+class WebhookReceiver(_Model):
+    url: HttpUrl
+    # Sent as `Authorization: <scheme> <credentials>`.
+    authorization_scheme: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]*$")] = "Bearer"
+    authorization_credentials: SecretString | None = None
+    basic_auth_user: str | None = None
+    basic_auth_password: SecretString | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_authenticate(self) -> WebhookReceiver:
+        if (self.basic_auth_user is None) != (self.basic_auth_password is None):
+            raise ValueError("set both basicAuthUser and basicAuthPassword, or neither")
+        if self.authorization_credentials is not None and self.basic_auth_user is not None:
+            raise ValueError("set authorizationCredentials or basic auth, not both")
+        return self
+
+
+class Receiver(_Model):
+    """One contact point: exactly one of email, slack or webhook."""
+
+    name: ReceiverName
+    severities: Annotated[list[Severity], Field(min_length=1)] = ["critical", "warning"]
+    email: EmailReceiver | None = None
+    slack: SlackReceiver | None = None
+    webhook: WebhookReceiver | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> Receiver:
+        kinds = [k for k in ("email", "slack", "webhook") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"set exactly one of email, slack or webhook (got {kinds or 'none'})")
+        return self
+
+
+class RepeatIntervals(_Model):
+    """How often a still-firing alert is sent again, by severity."""
+
+    critical: Duration = "1h"
+    warning: Duration = "4h"
+    # Also what reaches the first receiver when no receiver subscribed to a severity.
+    info: Duration = "24h"
+
+
+class Notifications(_Model):
+    group_wait: Duration = "30s"
+    group_interval: Duration = "5m"
+    repeat_interval: RepeatIntervals = RepeatIntervals()
+
+    @model_validator(mode="after")
+    def _repeat_not_shorter_than_group_interval(self) -> Notifications:
+        group = duration_seconds(self.group_interval)
+        for severity, repeat in self.repeat_interval.model_dump().items():
+            if duration_seconds(repeat) < group:
+                raise ValueError(
+                    f"repeatInterval.{severity} ({repeat}) must not be shorter than "
+                    f"groupInterval ({self.group_interval})"
+                )
+        return self
+
+
+class AlertingSettings(_Model):
+    """Alert thresholds, the team label, and who is notified (no receivers: nobody)."""
+
+    team: LabelValue = "llm-platform"
+    # Where docs/runbooks.md is published; each rule links to its section (#anchor).
+    runbook_base_url: Annotated[str, Field(pattern=r"^(https?://\S+|docs/runbooks\.md)$")] = (
+        "docs/runbooks.md"
+    )
+    thresholds: AlertThresholds = AlertThresholds()
+    receivers: list[Receiver] = []
+    notifications: Notifications = Notifications()
+
+    @model_validator(mode="after")
+    def _unique_receiver_names(self) -> AlertingSettings:
+        # Resource names come from receiver names, case and punctuation folded.
+        keys = [re.sub(r"[^a-z0-9]+", "-", r.name.lower()) for r in self.receivers]
+        pairs = zip(self.receivers, keys, strict=True)
+        duplicates = sorted({r.name for r, key in pairs if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"receiver names must be unique: {', '.join(duplicates)}")
+        return self
+
+
 class Settings(_Model):
     """Everything a stack configures: the `llm-o11y:` keys of `stacks/Pulumi.<stack>.yaml`."""
 
@@ -214,6 +401,7 @@ class Settings(_Model):
     cloud: CloudSettings | None = None
     grafana_admin_password: Password | None = None
     cloud_access_policy_token: SecretString | None = None
+    alerting: AlertingSettings = AlertingSettings()
 
     @model_validator(mode="after")
     def _target_has_its_settings(self) -> Settings:
@@ -286,6 +474,8 @@ def _describe(error: Mapping[str, Any]) -> str:
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Keys accepted at `loc`, for an 'unknown setting' hint."""
     for part in loc[:-1]:
+        if isinstance(part, int):  # an index into a list of models
+            continue
         field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
         annotation = getattr(field, "annotation", None)
         candidates = [annotation, *getattr(annotation, "__args__", ())]

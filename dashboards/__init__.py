@@ -10,10 +10,27 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from dashboards import (
+    agent_sessions,
+    api,
+    claude_code,
+    cost_tokens,
+    mission_control,
+    stack_health,
+    traces_latency,
+)
 from dashboards.panels import render
 from dashboards.spec import DashboardSpec, Folder
 
-MODULES: tuple[ModuleType, ...] = ()
+MODULES: tuple[ModuleType, ...] = (
+    cost_tokens,
+    claude_code,
+    mission_control,
+    api,
+    agent_sessions,
+    traces_latency,
+    stack_health,
+)
 
 DASHBOARDS: list[DashboardSpec] = [module.SPEC for module in MODULES]
 

@@ -8,13 +8,16 @@ any Grafana and still works unchanged on both targets.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from grafana_foundation_sdk.builders import (
+    barchart,
     bargauge,
     dashboard,
+    gauge,
     logs,
     loki,
     piechart,
@@ -226,10 +229,11 @@ def top_bars(
     *targets: Any,
     width: int = 12,
     height: int = 8,
+    kind: DatasourceKind = PROMETHEUS,
 ) -> bargauge.Panel:
     """Horizontal bars, one per series, for top-N lists."""
     panel = (
-        _common(bargauge.Panel(), PROMETHEUS, title, description, unit)
+        _common(bargauge.Panel(), kind, title, description, unit)
         .span(width)
         .height(height)
         .orientation(common.VizOrientation.HORIZONTAL)
@@ -240,11 +244,17 @@ def top_bars(
 
 
 def pie_panel(
-    title: str, description: str, unit: str, *targets: Any, width: int = 8, height: int = 8
+    title: str,
+    description: str,
+    unit: str,
+    *targets: Any,
+    width: int = 8,
+    height: int = 8,
+    kind: DatasourceKind = PROMETHEUS,
 ) -> piechart.Panel:
     """Shares of a whole, e.g. cost by model over the picker's range."""
     panel = (
-        _common(piechart.Panel(), PROMETHEUS, title, description, unit)
+        _common(piechart.Panel(), kind, title, description, unit)
         .span(width)
         .height(height)
         .pie_type(piechart_models.PieChartType.DONUT)
@@ -356,3 +366,169 @@ def render(board: dashboard.Dashboard) -> dict[str, Any]:
     model = json.loads(JSONEncoder(sort_keys=True).encode(board.build()))
     _layout(model["panels"])
     return model
+
+
+# More panels ---------------------------------------------------------------------------------
+
+
+def _transformation(transform_id: str, options: dict[str, Any]) -> Any:
+    return dashboard_models.DataTransformerConfig(id_val=transform_id, options=options)
+
+
+def gauge_panel(
+    title: str,
+    description: str,
+    unit: str,
+    *targets: Any,
+    kind: DatasourceKind = PROMETHEUS,
+    width: int = 6,
+    height: int = 5,
+    minimum: float = 0,
+    maximum: float = 100,
+) -> gauge.Panel:
+    """A single ratio on a dial, e.g. a percentage between `minimum` and `maximum`."""
+    panel = (
+        _common(gauge.Panel(), kind, title, description, unit)
+        .span(width)
+        .height(height)
+        .min(minimum)
+        .max(maximum)
+        .reduce_options(_last_value())
+    )
+    return _with_targets(panel, targets)
+
+
+def bar_chart_panel(
+    title: str,
+    description: str,
+    unit: str,
+    *targets: Any,
+    kind: DatasourceKind = PROMETHEUS,
+    width: int = 12,
+    height: int = 8,
+) -> barchart.Panel:
+    """Vertical bars, one per series of instant queries: the reduce transformation turns the
+    series into rows (`Field` = the series' display name, then its value)."""
+    panel = (
+        _common(barchart.Panel(), kind, title, description, unit)
+        .span(width)
+        .height(height)
+        .x_field("Field")
+        .show_value(common.VisibilityMode.AUTO)
+        .with_transformation(
+            _transformation(
+                "reduce",
+                {"mode": "seriesToRows", "reducers": ["lastNotNull"], "includeTimeField": False},
+            )
+        )
+    )
+    return _with_targets(panel, targets)
+
+
+def log_table_panel(
+    title: str,
+    description: str,
+    unit: str,
+    *targets: Any,
+    columns: Sequence[str],
+    sort_by: str,
+    numeric: Sequence[str] = (),
+    limit: int = 20,
+    width: int = FULL_WIDTH,
+    height: int = 10,
+) -> table.Panel:
+    """Log records as table rows: their labels and structured metadata become columns, the
+    `numeric` ones are made numbers, rows sort by `sort_by` (descending) and the first `limit`
+    rows show, with only `columns` (in that order) besides the time."""
+    transformations = [
+        _transformation("extractFields", {"source": "labels", "format": "auto", "replace": False}),
+        _transformation(
+            "convertFieldType",
+            {
+                "conversions": [
+                    {"targetField": field, "destinationType": "number"} for field in numeric
+                ],
+                "fields": {},
+            },
+        ),
+        _transformation("sortBy", {"sort": [{"field": sort_by, "desc": True}]}),
+        _transformation("limit", {"limitField": limit}),
+        _transformation("filterFieldsByName", {"include": {"names": ["Time", *columns]}}),
+        _transformation(
+            "organize",
+            {"indexByName": {name: index for index, name in enumerate(["Time", *columns])}},
+        ),
+    ]
+    panel = _common(table.Panel(), LOKI, title, description, unit).span(width).height(height)
+    for transformation in transformations:
+        panel = panel.with_transformation(transformation)
+    return _with_targets(panel, targets)
+
+
+# Counter queries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A PromQL window: `[duration]`, optionally shifted. `Window("$__interval", "-$__interval")`
+    on a panel with interval 1d makes the point at midnight D cover day D itself (without the
+    offset it would cover the day before)."""
+
+    duration: str
+    offset: str | None = None
+
+    @classmethod
+    def of(cls, window: Window | str) -> Window:
+        """A Window from itself or from its text, e.g. `[1h]` or `[1d] offset -1d`."""
+        if isinstance(window, Window):
+            return window
+        match = re.fullmatch(r"\[([^\]:]+)\](?:\s+offset\s+(\S+))?", window.strip())
+        if match is None:
+            raise ValueError(f"not a PromQL window: {window!r}")
+        return cls(match.group(1), match.group(2))
+
+    def range(self) -> str:
+        return f"[{self.duration}]{_offset(self.offset)}"
+
+    def start(self) -> str:
+        """The offset that moves an instant selector to the window's start."""
+        if self.offset is None:
+            return _offset(self.duration)
+        if self.offset == f"-{self.duration}":
+            return ""
+        duration, shift = _LITERAL.fullmatch(self.duration), _LITERAL.fullmatch(self.offset)
+        if duration and shift and duration.group(2) == shift.group(2):
+            return _offset(f"{int(duration.group(1)) + int(shift.group(1))}{shift.group(2)}")
+        raise ValueError(f"cannot place the start of {self.range()}")
+
+
+_LITERAL = re.compile(r"(\d+)([smhdwy])")
+
+
+def _offset(offset: str | None) -> str:
+    return f" offset {offset}" if offset else ""
+
+
+PICKER_RANGE: Final = Window("$__range")
+OWN_INTERVAL: Final = Window("$__interval", "-$__interval")
+
+
+def observed_increase(selector: str, window: Window | str, *, carry: str = "10m") -> str:
+    """Per series, how much a counter's samples grew in `window`, without extrapolation: the
+    last sample minus the last one before the window (a series born inside the window counts
+    whole). increase() extrapolates half a sample interval past a series' last sample, which
+    series that live minutes to hours (one per Claude Code session) turn into a 0.5-1.2 %
+    overcount a day. A series that reset inside the window falls back to increase().
+
+    Meant for series that report every minute or so (OTLP exporters): the sample before the
+    window is looked for `carry` back, so a sparser series would count whole again.
+    """
+    span = Window.of(window)
+    # `- 0` drops the metric name that last_over_time keeps, so the label sets match.
+    last = f"(last_over_time({selector}{span.range()}) - 0)"
+    before = f"(last_over_time({selector}[{carry}]{span.start()}) - 0)"
+    lowest = f"min_over_time({selector}{span.range()})"
+    no_reset = f"(resets({selector}{span.range()}) == 0)"
+    continued = f"(({last} - {before}) and (({lowest} - {before}) >= 0) and {no_reset})"
+    born = f"(({last} unless {before}) and {no_reset})"
+    return f"({continued} or {born} or increase({selector}{span.range()}))"

@@ -2,17 +2,14 @@
 panel and alert rule returns at least one series on the fixture dataset, and every LogQL and
 TraceQL query parses with Grafana's grammar.
 
-Content arrives with later issues: dashboards as `dashboards.render_all()` (uid -> dashboard JSON
-model) and alert rules as `components.alerting.rule_data()` (Grafana rule `data` entries, each
-tagged with its rule title under `ruleTitle`). Until they exist these tests have nothing to check.
+Dashboards arrive as `dashboards.render_all()` (uid -> dashboard JSON model) and alert rules as
+`components.alerting.rule_data()` (Grafana rule `data` entries, each tagged with its rule title
+under `ruleTitle`).
 """
-
-import importlib
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
+from components.alerting import rule_data
 from components.datasources import SCRAPE_INTERVAL
 from dashboards import render_all
 from tests.support.prometheus import QueryDataset, shared_dataset
@@ -28,25 +25,13 @@ from tests.support.walker import (
 DATASOURCE_TIME_INTERVAL = SCRAPE_INTERVAL
 
 
-def _provider(module: str, name: str) -> Callable[[], Any] | None:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def program_queries() -> list[Query]:
     queries: list[Query] = []
     queries += dashboard_queries(render_all())
-    rule_data = _provider("components.alerting", "rule_data")
-    if rule_data is not None:
-        entries = list(rule_data())
-        titles = sorted({str(entry.get("ruleTitle", "alert rule")) for entry in entries})
-        for title in titles:
-            mine = [
-                entry for entry in entries if str(entry.get("ruleTitle", "alert rule")) == title
-            ]
-            queries += alert_queries(mine, rule_name=f"alert rule {title!r}")
+    entries = rule_data()
+    for title in sorted({str(entry["ruleTitle"]) for entry in entries}):
+        mine = [entry for entry in entries if entry["ruleTitle"] == title]
+        queries += alert_queries(mine, rule_name=f"alert rule {title!r}")
     return queries
 
 

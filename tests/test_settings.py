@@ -15,7 +15,7 @@ MALFORMED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
         "unknown top-level key",
         {"targt": "local"},
         {},
-        "llm-o11y:targt: unknown setting; allowed here: cloud",
+        "llm-o11y:targt: unknown setting; allowed here: alerting, cloud",
     ),
     (
         "unknown nested key",

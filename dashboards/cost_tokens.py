@@ -1,0 +1,543 @@
+"""LLM Cost & Tokens: what the team's LLM use costs, by day, source, model and user.
+
+Sources, never double counted: Claude Code's own cost metric, and each instrumented LLM app's
+cost (its `gen_ai.usage.cost` where it emits one, else its tokens priced with
+configs/pricing.yaml). Claude Code and the apps are disjoint, so totals add them; the JSONL cost
+logs (seed 000) describe calls the apps' metrics already count, so they stand beside the metric
+numbers as a cross-check and are never added. Days and months are UTC, as the providers bill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.models import dashboard as dashboard_models
+
+from dashboards.panels import (
+    FULL_WIDTH,
+    LOKI,
+    OWN_INTERVAL,
+    PICKER_RANGE,
+    PROMETHEUS,
+    Section,
+    Window,
+    build_dashboard,
+    daily_bars,
+    log_table_panel,
+    logql,
+    observed_increase,
+    promql,
+    promql_table,
+    stat_panel,
+    table_panel,
+    timeseries_panel,
+    top_bars,
+)
+from dashboards.pricing import GENAI_TOKENS, PriceKind, derived_cost, price_list
+from dashboards.spec import COST_FOLDER, DashboardSpec
+
+UID: Final = "llm-cost-tokens"
+TIMEZONE: Final = "utc"
+
+# The picker's range, and each bar's own interval (a 1d bar at midnight D is day D).
+RANGE: Final = PICKER_RANGE
+DAILY: Final = OWN_INTERVAL
+
+CLAUDE_CODE_COST: Final = "claude_code_cost_usage_USD_total"
+CLAUDE_CODE_TOKENS: Final = "claude_code_token_usage_tokens_total"
+CLAUDE_CODE_SESSIONS: Final = "claude_code_session_count_total"
+APP_COST: Final = "gen_ai_usage_cost_USD_sum"
+APP_TOKENS: Final = "gen_ai_client_token_usage_sum"
+# Successful LLM calls: a failed call costs nothing, so it would make calls look cheaper.
+APP_CALLS: Final = 'gen_ai_client_operation_duration_seconds_count{error_type=""}'
+
+CLAUDE_CODE_EVENTS: Final = '{service_name="claude-code"}'
+API_REQUESTS: Final = f'{CLAUDE_CODE_EVENTS} | event_name="api_request"'
+JSONL_RECORDS: Final = '{service_name="llm-cost-jsonl"} | json | __error__=""'
+MIN_REQUEST_COST: Final = "min_request_cost"
+
+
+# Queries (the number tests import these) ------------------------------------------------------
+
+
+def _grouping(by: Sequence[str]) -> str:
+    return f" by ({', '.join(by)})" if by else ""
+
+
+def sum_increase(metric: str, window: Window | str, by: Sequence[str] = ()) -> str:
+    """increase() per series, summed: exact for series that live for days (the apps')."""
+    return f"sum{_grouping(by)} (increase({metric}{Window.of(window).range()}))"
+
+
+def sum_observed(metric: str, window: Window | str, by: Sequence[str] = ()) -> str:
+    """observed_increase() per series, summed: for Claude Code's per-session series, where
+    increase()'s extrapolation past each series' end adds up to about 1 % a day."""
+    return f"sum{_grouping(by)} ({observed_increase(metric, window)})"
+
+
+def app_cost(window: Window | str, by: Sequence[str]) -> str:
+    """Apps' USD by `by`: their own gen_ai.usage.cost where they emit it; for label sets that
+    have no cost series, their tokens priced from the pricing table (`or` keeps the first)."""
+    return f"({sum_increase(APP_COST, window, by)} or {derived_cost(GENAI_TOKENS, window, by)})"
+
+
+def cost_by_source(window: Window | str) -> str:
+    """USD by service_name: Claude Code (service_name="claude-code") and each app."""
+    claude_code = sum_observed(CLAUDE_CODE_COST, window, ["service_name"])
+    return f"({claude_code} or {app_cost(window, ['service_name'])})"
+
+
+def total_cost(window: Window | str) -> str:
+    return f"sum({cost_by_source(window)})"
+
+
+def _relabel(expr: str, target: str, source: str) -> str:
+    return f'label_replace({expr}, "{target}", "$1", "{source}", "(.*)")'
+
+
+def cost_by_model(window: Window | str) -> str:
+    """USD by model: Claude Code's `model` and the apps' `gen_ai_response_model`, merged."""
+    claude_code = sum_observed(CLAUDE_CODE_COST, window, ["model"])
+    apps = _relabel(
+        app_cost(window, ["service_name", "gen_ai_response_model"]),
+        "model",
+        "gen_ai_response_model",
+    )
+    return f"sum by (model) ({claude_code} or {apps})"
+
+
+def _token_kind(expr: str, label: str, prompt_types: str, completion_types: str) -> str:
+    prompt = f'label_replace({expr}, "kind", "prompt", "{label}", "{prompt_types}")'
+    return f'label_replace({prompt}, "kind", "completion", "{label}", "{completion_types}")'
+
+
+def tokens_by_kind(window: Window | str) -> str:
+    """Prompt (everything the model read: new input, cache reads and cache writes) and
+    completion (output) tokens, Claude Code and apps together."""
+    claude_code = _token_kind(
+        sum_observed(CLAUDE_CODE_TOKENS, window, ["type"]),
+        "type",
+        "input|cacheRead|cacheCreation",
+        "output",
+    )
+    apps = _token_kind(
+        sum_increase(APP_TOKENS, window, ["gen_ai_token_type"]),
+        "gen_ai_token_type",
+        "input",
+        "output",
+    )
+    return f"sum by (kind) ({claude_code} or {apps})"
+
+
+def tokens_by_model_type(window: Window | str) -> str:
+    claude_code = sum_observed(CLAUDE_CODE_TOKENS, window, ["model", "type"])
+    apps = _relabel(
+        _relabel(
+            sum_increase(APP_TOKENS, window, ["gen_ai_response_model", "gen_ai_token_type"]),
+            "model",
+            "gen_ai_response_model",
+        ),
+        "type",
+        "gen_ai_token_type",
+    )
+    return f"sum by (model, type) ({claude_code} or {apps})"
+
+
+def tokens_by_source(window: Window | str) -> str:
+    claude_code = sum_observed(CLAUDE_CODE_TOKENS, window, ["service_name"])
+    return f"({claude_code} or {sum_increase(APP_TOKENS, window, ['service_name'])})"
+
+
+TOTAL_COST: Final = total_cost(RANGE)
+DAILY_COST_BY_SOURCE: Final = cost_by_source(DAILY)
+DAILY_TOKENS_BY_KIND: Final = tokens_by_kind(DAILY)
+DAILY_COST_BY_MODEL: Final = cost_by_model(DAILY)
+DAILY_TOTAL_COST: Final = total_cost(DAILY)
+COST_BY_MODEL: Final = cost_by_model(RANGE)
+TOKENS_BY_MODEL_TYPE: Final = tokens_by_model_type(RANGE)
+# The month so far is the panel's range (relative time now/M): run rate x days in the month.
+PROJECTED_MONTH: Final = f"{TOTAL_COST} / $__range_s * 86400 * days_in_month()"
+TOP_USERS: Final = f"topk(10, {sum_observed(CLAUDE_CODE_COST, RANGE, ['user_email'])})"
+COST_PER_1K_TOKENS_BY_SOURCE: Final = f"1000 * {cost_by_source(RANGE)} / {tokens_by_source(RANGE)}"
+OPERATION: Final = ("service_name", "gen_ai_operation_name")
+COST_PER_CALL_BY_OPERATION: Final = (
+    f"{app_cost(RANGE, OPERATION)} / {sum_increase(APP_CALLS, RANGE, OPERATION)}"
+)
+APP_CALLS_PER_DOLLAR: Final = (
+    f"{sum_increase(APP_CALLS, RANGE, ['service_name'])} / {app_cost(RANGE, ['service_name'])}"
+)
+HOURLY_COST_BY_SOURCE: Final = cost_by_source(OWN_INTERVAL)
+# Sessions with any sample in the range (a resumed session is one session, not two).
+CLAUDE_CODE_SESSIONS_ACTIVE: Final = (
+    f"count(count by (session_id) (max_over_time({CLAUDE_CODE_SESSIONS}{RANGE.range()})))"
+)
+CLAUDE_CODE_COST_PER_SESSION: Final = (
+    f"{sum_observed(CLAUDE_CODE_COST, RANGE)} / {CLAUDE_CODE_SESSIONS_ACTIVE}"
+)
+CLAUDE_CODE_COST_BY_MODEL: Final = sum_observed(CLAUDE_CODE_COST, RANGE, ["model"])
+APP_COST_BY_MODEL: Final = (
+    f"sum by (gen_ai_response_model) ({app_cost(RANGE, ['service_name', 'gen_ai_response_model'])})"
+)
+
+EVENT_COST: Final = f'sum_over_time({API_REQUESTS} | unwrap cost_usd | __error__="" [$__range])'
+EVENT_REQUESTS: Final = f"count_over_time({API_REQUESTS} [$__range])"
+CLAUDE_CODE_COST_PER_REQUEST: Final = f"sum({EVENT_COST}) / sum({EVENT_REQUESTS})"
+CLAUDE_CODE_REQUESTS_PER_DOLLAR: Final = f"sum({EVENT_REQUESTS}) / sum({EVENT_COST})"
+CLAUDE_CODE_EVENT_COST_BY_MODEL: Final = f"sum by (model) ({EVENT_COST})"
+EXPENSIVE_REQUESTS: Final = f"{API_REQUESTS} | cost_usd >= ${MIN_REQUEST_COST}"
+
+
+def jsonl_sum(field: str, by: Sequence[str] = ()) -> str:
+    records = f'{JSONL_RECORDS} | unwrap {field} | __error__=""'
+    return f"sum{_grouping(by)} (sum_over_time({records} [$__range]))"
+
+
+JSONL_COST_BY_MODEL: Final = jsonl_sum("cost_usd", ["model"])
+JSONL_TOP_USERS: Final = f"topk(10, {jsonl_sum('cost_usd', ['user'])})"
+
+
+# Panels ---------------------------------------------------------------------------------------
+
+SOURCES_NOTE: Final = (
+    "Claude Code's cost metric (claude_code.cost.usage) plus each LLM app's cost: its own "
+    "gen_ai.usage.cost (OpenLIT, LiteLLM) where it emits one, otherwise its input and output "
+    "tokens priced from configs/pricing.yaml. JSONL cost logs are not added (they describe calls "
+    "the apps' metrics already count)."
+)
+APP_PRICES_NOTE: Final = (
+    "Apps without gen_ai.usage.cost are priced per service from their tokens, all input at the "
+    "full input price (gen_ai.client.token.usage does not tell cached input apart). "
+    + price_list([PriceKind.INPUT, PriceKind.OUTPUT])
+)
+
+
+def _spend() -> Section:
+    month = "Relative time: this month so far (UTC)."
+    return Section(
+        "Spend",
+        [
+            stat_panel(
+                "Total LLM cost",
+                f"USD spent over the time picker's range. {SOURCES_NOTE}",
+                "currencyUSD",
+                promql(TOTAL_COST, "Total", instant=True),
+                decimals=2,
+            ),
+            stat_panel(
+                "Spend today",
+                f"USD spent since midnight UTC (relative time: today so far). {SOURCES_NOTE}",
+                "currencyUSD",
+                promql(TOTAL_COST, "Today", instant=True),
+                decimals=2,
+            ).time_from("now/d"),
+            stat_panel(
+                "Spend this month",
+                f"Month-to-date USD, from the first of the month (UTC) to now. {month} "
+                f"{SOURCES_NOTE}",
+                "currencyUSD",
+                promql(TOTAL_COST, "Month to date", instant=True),
+                decimals=2,
+            ).time_from("now/M"),
+            stat_panel(
+                "Projected spend this month",
+                "Month-to-date spend divided by the time elapsed this month, times the month's "
+                "length (a straight-line run rate: days_in_month() x the average daily spend so "
+                f"far; noisy in the first days of a month and blind to weekends ahead). {month}",
+                "currencyUSD",
+                promql(PROJECTED_MONTH, "Projected", instant=True),
+                decimals=2,
+            ).time_from("now/M"),
+        ],
+    )
+
+
+def _cumulative_month() -> Any:
+    running_total = dashboard_models.DataTransformerConfig(
+        id_val="calculateField",
+        options={
+            "mode": "cumulativeFunctions",
+            "cumulative": {"reducer": "sum"},
+            "alias": "Spend so far",
+            "replaceFields": True,
+        },
+    )
+    return (
+        timeseries_panel(
+            "Month-to-date cumulative spend",
+            "Running total of each UTC day's spend since the first of the month: the bar at day D "
+            f"is the spend from the 1st through D (today: through now). {SOURCES_NOTE}",
+            "currencyUSD",
+            promql(DAILY_TOTAL_COST, "Spend"),
+            interval="1d",
+            bars=True,
+        )
+        .time_from("now/M")
+        .with_transformation(running_total)
+    )
+
+
+def _over_time() -> Section:
+    return Section(
+        "Over time",
+        [
+            daily_bars(
+                "Daily cost by source",
+                "USD per UTC day (each bar is its own day, not a sliding 24 h), stacked by "
+                f"service: claude-code and each app. {SOURCES_NOTE}",
+                "currencyUSD",
+                promql(DAILY_COST_BY_SOURCE, "{{service_name}}"),
+            ),
+            daily_bars(
+                "Daily prompt vs completion tokens",
+                "Tokens per UTC day. Prompt is everything the model read: Claude Code's new "
+                "input, cache reads and cache writes, and the apps' input tokens; completion is "
+                "output. Claude Code's token metric plus the apps' gen_ai.client.token.usage.",
+                "short",
+                promql(DAILY_TOKENS_BY_KIND, "{{kind}}"),
+            ),
+            _cumulative_month(),
+            daily_bars(
+                "Daily cost by model",
+                "USD per UTC day, stacked by model (Claude Code's `model`, the apps' "
+                f"gen_ai.response.model). {SOURCES_NOTE}",
+                "currencyUSD",
+                promql(DAILY_COST_BY_MODEL, "{{model}}"),
+            ),
+            timeseries_panel(
+                "Spend per hour",
+                "USD spent in each hour (a 1h interval: each bar is its own UTC hour), stacked "
+                f"by service, so bursts and the burn rate stand out. {SOURCES_NOTE}",
+                "currencyUSD",
+                promql(HOURLY_COST_BY_SOURCE, "{{service_name}}"),
+                interval="1h",
+                bars=True,
+                stacked=True,
+                width=FULL_WIDTH,
+            ),
+        ],
+    )
+
+
+def _by_model_and_user() -> Section:
+    return Section(
+        "By model and user",
+        [
+            top_bars(
+                "Cost by model",
+                f"USD per model over the time picker's range. {SOURCES_NOTE} {APP_PRICES_NOTE}",
+                "currencyUSD",
+                promql(COST_BY_MODEL, "{{model}}", instant=True),
+                width=8,
+            ),
+            table_panel(
+                "Tokens by model and type",
+                "Tokens per model and type over the picker's range: Claude Code's input, output, "
+                "cacheRead and cacheCreation, and the apps' input and output "
+                "(gen_ai.client.token.usage).",
+                "short",
+                promql_table(TOKENS_BY_MODEL_TYPE),
+                width=8,
+                sort_by="Value",
+                rename={"Value": "Tokens"},
+            ),
+            top_bars(
+                "Top 10 users by cost (Claude Code)",
+                "The ten Claude Code users (user.email) who spent the most over the picker's "
+                "range, from Claude Code's cost metric. The apps' metrics carry no user: see "
+                "'Top 10 app users by cost (JSONL logs)' for app users.",
+                "currencyUSD",
+                promql(TOP_USERS, "{{user_email}}", instant=True),
+                width=8,
+            ),
+        ],
+    )
+
+
+def _unit_economics() -> Section:
+    return Section(
+        "Unit economics",
+        [
+            stat_panel(
+                "Claude Code cost per session",
+                "Claude Code USD over the picker's range divided by the sessions active in it "
+                "(distinct session.id; a resumed session counts once). A session that straddles "
+                "the range's start counts whole but brings only its cost inside the range.",
+                "currencyUSD",
+                promql(CLAUDE_CODE_COST_PER_SESSION, "Per session", instant=True),
+                width=8,
+                decimals=2,
+            ),
+            stat_panel(
+                "Claude Code cost per API request",
+                "Mean cost_usd of Claude Code's api_request events (Loki) over the picker's "
+                "range: the events carry each request's cost, the metrics do not count requests.",
+                "currencyUSD",
+                logql(CLAUDE_CODE_COST_PER_REQUEST, "Per request", instant=True),
+                kind=LOKI,
+                width=8,
+                decimals=3,
+            ),
+            stat_panel(
+                "Claude Code API requests per dollar",
+                "Claude Code api_request events per USD of their cost_usd (Loki) over the "
+                "picker's range: the inverse of cost per request.",
+                "short",
+                logql(CLAUDE_CODE_REQUESTS_PER_DOLLAR, "Requests per $", instant=True),
+                kind=LOKI,
+                width=8,
+                decimals=1,
+            ),
+            top_bars(
+                "Cost per 1K tokens by source",
+                "USD per thousand tokens of each source over the picker's range. Claude Code "
+                "counts cache reads as tokens, which makes its number low next to apps that do "
+                f"not cache. {SOURCES_NOTE}",
+                "currencyUSD",
+                promql(COST_PER_1K_TOKENS_BY_SOURCE, "{{service_name}}", instant=True),
+                width=8,
+            ),
+            top_bars(
+                "Cost per call by operation",
+                "Each app operation's USD over the picker's range divided by its successful LLM "
+                "calls (gen_ai.client.operation.duration count without error.type: a failed "
+                f"call costs nothing and would make calls look cheaper). {APP_PRICES_NOTE}",
+                "currencyUSD",
+                promql(
+                    COST_PER_CALL_BY_OPERATION,
+                    "{{service_name}} {{gen_ai_operation_name}}",
+                    instant=True,
+                ),
+                width=8,
+            ),
+            top_bars(
+                "LLM calls per dollar by app",
+                "Each app's successful LLM calls (gen_ai.client.operation.duration count "
+                f"without error.type) per USD it spent over the picker's range. {APP_PRICES_NOTE}",
+                "short",
+                promql(APP_CALLS_PER_DOLLAR, "{{service_name}}", instant=True),
+                width=8,
+            ),
+        ],
+    )
+
+
+def _cross_checks() -> Section:
+    return Section(
+        "Logs and cross-checks",
+        [
+            log_table_panel(
+                "Most expensive Claude Code requests",
+                "Claude Code api_request events (Loki) in the picker's range that cost at least "
+                f"${MIN_REQUEST_COST} USD (the dashboard variable), most expensive first, top 20. "
+                "Loki returns at most the datasource's line limit per query: raise the threshold "
+                "if the range holds more requests than that.",
+                "none",
+                logql(EXPENSIVE_REQUESTS),
+                columns=(
+                    "cost_usd",
+                    "model",
+                    "user_email",
+                    "session_id",
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_read_tokens",
+                    "cache_creation_tokens",
+                    "duration_ms",
+                ),
+                sort_by="cost_usd",
+                numeric=(
+                    "cost_usd",
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_read_tokens",
+                    "cache_creation_tokens",
+                    "duration_ms",
+                ),
+            ),
+            top_bars(
+                "Claude Code cost by model: api_request events",
+                "Sum of cost_usd of Claude Code's api_request events (Loki) per model over the "
+                "picker's range: should match the metric-based panel beside it; a gap points at "
+                "lost exports or counter trouble on one side.",
+                "currencyUSD",
+                logql(CLAUDE_CODE_EVENT_COST_BY_MODEL, "{{model}}", instant=True),
+                width=6,
+                kind=LOKI,
+            ),
+            top_bars(
+                "Claude Code cost by model: metrics",
+                "Claude Code's cost metric (claude_code.cost.usage) per model over the picker's "
+                "range, the metric side of the cross-check beside it.",
+                "currencyUSD",
+                promql(CLAUDE_CODE_COST_BY_MODEL, "{{model}}", instant=True),
+                width=6,
+            ),
+            top_bars(
+                "App cost by model: JSONL cost logs",
+                "Sum of cost_usd of the JSONL cost records (seed 000, Loki stream "
+                'service_name="llm-cost-jsonl") per model over the picker\'s range. Only apps '
+                "that write the log appear, so each model's number should match the metric "
+                "panel beside it for those apps.",
+                "currencyUSD",
+                logql(JSONL_COST_BY_MODEL, "{{model}}", instant=True),
+                width=6,
+                kind=LOKI,
+            ),
+            top_bars(
+                "App cost by model: metrics",
+                "The apps' cost per gen_ai.response.model over the picker's range (their "
+                "gen_ai.usage.cost, else tokens x list price), the metric side of the JSONL "
+                "cross-check.",
+                "currencyUSD",
+                promql(APP_COST_BY_MODEL, "{{gen_ai_response_model}}", instant=True),
+                width=6,
+            ),
+            stat_panel(
+                "JSONL prompt vs completion tokens",
+                "prompt_tokens and completion_tokens summed over the JSONL cost records (seed "
+                "000, Loki) in the picker's range.",
+                "short",
+                logql(jsonl_sum("prompt_tokens"), "Prompt", instant=True),
+                logql(jsonl_sum("completion_tokens"), "Completion", instant=True),
+                kind=LOKI,
+                width=12,
+            ),
+            top_bars(
+                "Top 10 app users by cost (JSONL logs)",
+                "The ten app users (the JSONL records' `user`) with the highest cost_usd over the "
+                "picker's range. Only apps that write the JSONL cost log appear.",
+                "currencyUSD",
+                logql(JSONL_TOP_USERS, "{{user}}", instant=True),
+                kind=LOKI,
+            ),
+        ],
+    )
+
+
+def _min_request_cost() -> dashboard.TextBoxVariable:
+    default = dashboard_models.VariableOption(selected=True, text="0.25", value="0.25")
+    return (
+        dashboard.TextBoxVariable(MIN_REQUEST_COST)
+        .label("Min request cost (USD)")
+        .default_value("0.25")
+        .current(default)
+    )
+
+
+def build() -> dashboard.Dashboard:
+    board = build_dashboard(
+        UID,
+        "LLM Cost & Tokens",
+        "What LLM use costs, by day, source, model and user: Claude Code and every "
+        "OpenTelemetry-instrumented LLM app, with derived costs from configs/pricing.yaml and "
+        "log-based cross-checks. Days and months are UTC.",
+        [_spend(), _over_time(), _by_model_and_user(), _unit_economics(), _cross_checks()],
+        kinds=(PROMETHEUS, LOKI),
+        tags=["cost", "tokens"],
+    )
+    return board.timezone(TIMEZONE).with_variable(_min_request_cost())
+
+
+SPEC = DashboardSpec(UID, COST_FOLDER, build)

@@ -1,0 +1,170 @@
+"""The alert rules' PromQL under `promtool test rules`: tests/alert_rules/*.yaml run against the
+test mirror `python -m tools.export alerts` writes, every rule fires in one case and stays quiet in
+another, every rule has a case across a counter reset or a gap, and the cases follow the
+thresholds (a changed threshold fails them)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.alert_rules import alert_rules, prometheus_rule_groups
+from components.settings import AlertingSettings, AlertThresholds
+from tests.support.external import REPO_ROOT, find_tool
+from tests.support.prometheus import PROMETHEUS_HINT, promtool_test_rules
+from tools.export import ALERT_RULE_FILE, export_alerts
+
+pytestmark = pytest.mark.query
+
+TEST_FILES = sorted((REPO_ROOT / "tests" / "alert_rules").glob("*.yaml"))
+PROMQL_RULES = [r.title for r in alert_rules(AlertThresholds()) if r.datasource == "prometheus"]
+_TOKEN = re.compile(
+    r"^(?P<start>_|stale|-?[0-9.e+]+?)(?:(?P<sign>[+-])(?P<step>[0-9.e]+))?(?:x(?P<n>\d+))?$"
+)
+
+
+def _groups() -> Iterator[dict[str, Any]]:
+    for path in TEST_FILES:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        yield from document["tests"]
+
+
+def _cases() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    for group in _groups():
+        for case in group.get("alert_rule_test", []):
+            yield group, case
+
+
+def expand(values: str) -> list[float | None]:
+    """promtool's expanding notation (`0+5x3 _x2 7`) as samples; None is a missing sample."""
+    samples: list[float | None] = []
+    for token in values.split():
+        match = _TOKEN.match(token)
+        assert match, f"unsupported series notation {token!r}"
+        start, sign, step, count = match.group("start", "sign", "step", "n")
+        repeat = int(count) if count else 0
+        if start in ("_", "stale"):
+            samples += [None] * max(repeat, 1)
+            continue
+        delta = float(step or 0) * (-1 if sign == "-" else 1)
+        samples += [float(start) + delta * i for i in range(repeat + 1)]
+    return samples
+
+
+def crosses_reset_or_gap(values: str) -> bool:
+    """A missing sample after the first one, or a value lower than the one before."""
+    samples = expand(values)
+    present = [s for s in samples if s is not None]
+    first = next(i for i, s in enumerate(samples) if s is not None)
+    gap = any(s is None for s in samples[first:])
+    reset = any(later < earlier for earlier, later in itertools.pairwise(present))
+    return gap or reset
+
+
+def _run_with(
+    directory: Path,
+    rule_file_document: dict[str, Any] | None = None,
+    test_files: list[Path] = TEST_FILES,
+) -> str:
+    """Copy test files next to a rule file (default: the exported one) and run promtool."""
+    promtool = find_tool("promtool", PROMETHEUS_HINT)
+    if rule_file_document is None:
+        export_alerts(directory)
+    else:
+        (directory / ALERT_RULE_FILE).write_text(yaml.safe_dump(rule_file_document), "utf-8")
+    copies = []
+    for path in test_files:
+        copies.append(directory / path.name)
+        shutil.copyfile(path, copies[-1])
+    return promtool_test_rules(promtool, *copies)
+
+
+def test_every_rule_test_passes_on_the_exported_mirror(tmp_path: Path) -> None:
+    output = _run_with(tmp_path)
+    assert output.count("SUCCESS") == len(TEST_FILES)
+
+
+def test_the_test_files_use_the_exported_rule_file() -> None:
+    assert TEST_FILES
+    for path in TEST_FILES:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert document["rule_files"] == [ALERT_RULE_FILE], path.name
+
+
+@pytest.mark.parametrize("title", PROMQL_RULES)
+def test_every_rule_fires_in_one_case_and_stays_quiet_in_another(title: str) -> None:
+    cases = [case for _, case in _cases() if case["alertname"] == title]
+    assert any(case["exp_alerts"] for case in cases), f"no case where {title!r} fires"
+    assert any(not case["exp_alerts"] for case in cases), f"no case where {title!r} stays quiet"
+
+
+@pytest.mark.parametrize("title", PROMQL_RULES)
+def test_every_rule_has_a_case_across_a_counter_reset_or_a_gap(title: str) -> None:
+    groups = [g for g in _groups() if any(c["alertname"] == title for c in g["alert_rule_test"])]
+    assert any(
+        crosses_reset_or_gap(series["values"]) for g in groups for series in g["input_series"]
+    ), f"no case of {title!r} crosses a counter reset or a gap"
+
+
+def test_every_tested_alert_is_a_rule() -> None:
+    tested = {case["alertname"] for _, case in _cases()}
+    assert tested <= set(PROMQL_RULES), tested - set(PROMQL_RULES)
+
+
+def test_the_notation_reader_sees_resets_and_gaps() -> None:
+    assert expand("0+5x2 _x2 1 3-1x1") == [0.0, 5.0, 10.0, None, None, 1.0, 3.0, 2.0]
+    assert crosses_reset_or_gap("0+1x5 0+1x5")
+    assert crosses_reset_or_gap("0+1x5 _x3 9+1x2")
+    assert not crosses_reset_or_gap("0+1x10")
+
+
+@pytest.mark.parametrize(
+    ("change", "test_file", "failing_rule"),
+    [
+        ({"daily_budget_usd": 60.0}, "cost.yaml", "LLM spend over daily budget"),
+        ({"session_cost_usd": 35.0}, "cost.yaml", "Claude Code session over cost limit"),
+        ({"error_rate_warning_percent": 8.0}, "reliability.yaml", "LLM error rate elevated"),
+        ({"no_traffic_minutes": 180}, "traffic.yaml", "No LLM traffic"),
+    ],
+)
+def test_the_cases_follow_the_thresholds(
+    tmp_path: Path, change: dict[str, float], test_file: str, failing_rule: str
+) -> None:
+    thresholds = AlertThresholds(**change)
+    settings = AlertingSettings()
+    document = prometheus_rule_groups(
+        alert_rules(thresholds), settings.team, settings.runbook_base_url
+    )
+    selected = [path for path in TEST_FILES if path.name == test_file]
+    with pytest.raises(AssertionError, match=re.escape(f"alertname: {failing_rule}")):
+        _run_with(tmp_path, document, selected)
+
+
+def test_export_cli_writes_a_rule_file_promtool_accepts(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.export", "alerts", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    written = tmp_path / ALERT_RULE_FILE
+    assert result.stdout.strip() == str(written)
+    text = written.read_text(encoding="utf-8")
+    assert "test mirror" in text and "Grafana does not" in text
+    promtool = find_tool("promtool", PROMETHEUS_HINT)
+    check = subprocess.run(
+        [promtool, "check", "rules", str(written)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"{len(PROMQL_RULES)} rules found" in check.stdout
