@@ -23,3 +23,16 @@ def run(
         config[f"{PROJECT}:{key}"] = value
     secret_keys = [f"{PROJECT}:{key}" for key in (secrets or {})]
     return run_program(config, secret_keys, stack, recorded)
+
+
+def rejection(settings: Mapping[str, Any], secrets: Mapping[str, str] | None = None) -> str:
+    """The settings error these settings raise; fails if any resource was declared first."""
+    from components.settings import SettingsError
+
+    declared: list[DeclaredResource] = []
+    try:
+        run(settings, secrets, recorded=declared)
+    except SettingsError as error:
+        assert declared == [], f"declared before failing: {[r.name for r in declared]}"
+        return str(error)
+    raise AssertionError(f"settings were accepted: {dict(settings)}")
