@@ -168,7 +168,9 @@ def dashboard_queries(
                     expr=text,
                     where=where,
                     datasource_uid=uid,
-                    instant=bool(target.get("instant")) and not target.get("range"),
+                    # Prometheus targets flag `instant`; Loki targets say `queryType: instant`.
+                    instant=(bool(target.get("instant")) and not target.get("range"))
+                    or target.get("queryType") == "instant",
                     min_interval=target.get("interval") or panel.get("interval") or None,
                     max_data_points=panel.get("maxDataPoints"),
                     time_from=str(time_range.get("from", "now-6h")),
