@@ -34,12 +34,12 @@ from tests.support.pipeline import (
     CollectorPorts,
     Process,
     collector_port_override,
-    free_port,
     poll_until,
     require_prometheus_version,
     start_collector,
     start_prometheus,
 )
+from tests.support.ports import free_port
 from tests.support.prometheus import PROMETHEUS_HINT, PrometheusServer, Series
 from tools.telemetry import catalog
 from tools.telemetry.events import (

@@ -8,7 +8,6 @@ and the dashboards' JSONL panels run on them.
 
 import contextlib
 import json
-import socket
 import subprocess
 import time
 import urllib.error
@@ -25,6 +24,7 @@ import dashboards
 from components.alert_rules import alert_rules
 from components.settings import AlertThresholds
 from tests.support.external import REPO_ROOT, find_tool
+from tests.support.ports import free_port
 from tests.support.prometheus import interpolate
 from tests.support.walker import Query, dashboard_queries, query_context
 from tools.telemetry.catalog import JSONL_SERVICE
@@ -58,7 +58,7 @@ class LokiServer:
 
     def command(self) -> list[str]:
         data = self.workdir / "data"
-        self.http_port = _free_port()
+        self.http_port = free_port()
         return [
             self.binary,
             f"-config.file={LOKI_CONFIG}",
@@ -70,7 +70,7 @@ class LokiServer:
             "-server.http-listen-address=127.0.0.1",
             f"-server.http-listen-port={self.http_port}",
             "-server.grpc-listen-address=127.0.0.1",
-            f"-server.grpc-listen-port={_free_port()}",
+            f"-server.grpc-listen-port={free_port()}",
         ]
 
     def start(self) -> None:
@@ -135,12 +135,6 @@ class LokiServer:
     def range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
         params = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step}"}
         return self._get("/loki/api/v1/query_range", params)["result"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the JSONL lines ---------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import base64
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from PIL import Image
 from dashboards.pricing import load_pricing
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.grammars import parse_queries
+from tests.support.ports import free_port
 from tests.support.prometheus import QueryDataset, shared_dataset
 from tools.report import queries
 from tools.report.api import ApiClient, PrometheusApi, parse_credentials
@@ -409,16 +409,10 @@ def test_bad_dates_and_arguments_fail_with_one_line(
     assert message in err
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_unreachable_prometheus_fails_before_any_work_with_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     status, out, err = _run(
         ["--prometheus", url, "--month", "2026-04", "--out", str(tmp_path)], capsys
     )

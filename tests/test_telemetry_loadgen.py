@@ -4,7 +4,6 @@ and OTLP that carries the contract's names."""
 import gzip
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.support.external import REPO_ROOT
+from tests.support.ports import free_port
 from tools.loadgen import build_parser
 from tools.telemetry import catalog
 from tools.telemetry.naming import prometheus_metric_name
@@ -37,12 +37,6 @@ def _run_loadgen(*args: str, **options: object) -> subprocess.Popen[str]:
     )
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when the socket is
-
-
 def test_help_documents_every_option() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tools.loadgen", "--help"],
@@ -60,7 +54,7 @@ def test_help_documents_every_option() -> None:
 
 
 def test_a_closed_port_fails_within_seconds_with_a_clear_message() -> None:
-    port = _closed_port()
+    port = free_port()
     began = time.monotonic()
     process = _run_loadgen("--endpoint", f"http://127.0.0.1:{port}", "--minutes", "5")
     stdout, stderr = process.communicate(timeout=30)

@@ -12,7 +12,6 @@ import contextlib
 import copy
 import os
 import re
-import socket
 import subprocess
 import time
 import urllib.request
@@ -27,6 +26,7 @@ import yaml
 from components.local_stack import prometheus_service
 from components.settings import LocalSettings
 from tests.support.external import REPO_ROOT, tools_required
+from tests.support.ports import free_port
 from tests.support.prometheus import PrometheusServer
 
 PROMETHEUS_CONFIG = REPO_ROOT / "configs" / "prometheus" / "prometheus.yml"
@@ -40,12 +40,6 @@ START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0
 
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(check: Callable[[], T], timeout: float, what: str, every: float = 0.1) -> T:

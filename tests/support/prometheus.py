@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.external import REPO_ROOT, find_tool
+from tests.support.ports import free_port
 from tools.telemetry.openmetrics import write_openmetrics
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
@@ -204,7 +204,7 @@ class PrometheusServer:
         config = self.storage.parent / "prometheus.yml"
         config.write_text("global:\n  evaluation_interval: 1m\n", encoding="utf-8")
         self.log = self.storage.parent / "prometheus.log"
-        self.port = _free_port()
+        self.port = free_port()
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [
@@ -267,12 +267,6 @@ class PrometheusServer:
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
         params = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step}"}
         return self._api("/api/v1/query_range", params)["result"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def backfill(promtool: str, openmetrics: Path, storage: Path) -> None:
