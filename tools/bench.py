@@ -12,25 +12,22 @@ timed: no Loki or Tempo runs here. This prints numbers; it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tests.support.external import CACHE_BIN, REPO_ROOT
 from tests.support.prometheus import (
-    PrometheusServer,
     PromQLError,
     QueryContext,
     QueryDataset,
-    build_blocks,
+    cached_blocks,
+    start_on_copy,
 )
 from tests.support.walker import Query, dashboard_queries
 from tools.telemetry.scenario import DAY, Scenario
@@ -66,37 +63,6 @@ def find_binary(name: str) -> str:
         sys.exit(f"{name} not found: run `make tools` (or apt-get install -y prometheus)")
     print(f"note: {name} from PATH ({found}), not the pinned build in {CACHE_BIN}")
     return found
-
-
-def fingerprint(scenario: Scenario, promtool: str) -> str:
-    digest = hashlib.sha256(repr(scenario).encode())
-    digest.update(promtool.encode())
-    for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
-        digest.update(source.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def cached_blocks(scenario: Scenario, promtool: str) -> tuple[Path, int]:
-    """The backfilled blocks of `scenario` and their sample count; built on the first run."""
-    blocks = CACHE / fingerprint(scenario, promtool)
-    samples_file = blocks / "samples.txt"
-    if not samples_file.exists():
-        shutil.rmtree(blocks, ignore_errors=True)
-        print(f"generating and backfilling {scenario} (first run: minutes)", flush=True)
-        began = time.monotonic()
-        samples = build_blocks(scenario, promtool, blocks)
-        samples_file.write_text(str(samples), encoding="utf-8")
-        print(f"  {samples:,} samples in {time.monotonic() - began:.0f} s -> {blocks}")
-    return blocks, int(samples_file.read_text(encoding="utf-8"))
-
-
-def start_prometheus(blocks: Path, prometheus: str) -> PrometheusServer:
-    workdir = Path(tempfile.mkdtemp(prefix="llm-o11y-bench-"))
-    storage = workdir / "data"
-    shutil.copytree(blocks, storage, ignore=shutil.ignore_patterns("samples.txt"))
-    server = PrometheusServer(prometheus, storage)
-    server.start(timeout=300)
-    return server
 
 
 def context(query: Query, end: float, span: float, scrape_interval: str) -> QueryContext:
@@ -200,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 
     scenario = Scenario(seed=args.seed, days=args.days, users=args.users, apps=args.apps)
     prometheus, promtool = find_binary("prometheus"), find_binary("promtool")
-    blocks, samples = cached_blocks(scenario, promtool)
-    server = start_prometheus(blocks, prometheus)
+    blocks, samples = cached_blocks(scenario, promtool, CACHE, announce=print)
+    server = start_on_copy(blocks, prometheus, timeout=300)
     dataset = QueryDataset(scenario, Totals(), server, samples)
     try:
         queries = list(dashboard_queries(render_all()))

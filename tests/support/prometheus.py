@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -337,7 +337,8 @@ class QueryDataset:
         return self.server.query_range(interpolate(expr, context), start, end, step)
 
 
-def _generator_fingerprint(scenario: Scenario, promtool: str) -> str:
+def generator_fingerprint(scenario: Scenario, promtool: str) -> str:
+    """Changes whenever the scenario, promtool or the generator's code changes."""
     digest = hashlib.sha256(repr(scenario).encode())
     digest.update(promtool.encode())
     for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
@@ -356,26 +357,47 @@ def build_blocks(scenario: Scenario, promtool: str, blocks: Path) -> int:
     return samples
 
 
-def start_dataset(scenario: Scenario, prometheus: str, promtool: str, cache: Path) -> QueryDataset:
-    """Backfilled blocks are cached by the generator's code and scenario; Prometheus gets a copy."""
-    timings: dict[str, float] = {}
-    began = time.monotonic()
-    blocks = cache / _generator_fingerprint(scenario, promtool)
+def cached_blocks(
+    scenario: Scenario,
+    promtool: str,
+    cache: Path,
+    announce: Callable[[str], None] | None = None,
+) -> tuple[Path, int]:
+    """The scenario's backfilled blocks under `cache` and their sample count; built once."""
+    blocks = cache / generator_fingerprint(scenario, promtool)
     samples_file = blocks / "samples.txt"
     if not samples_file.exists():
         shutil.rmtree(blocks, ignore_errors=True)
+        if announce is not None:
+            announce(f"generating and backfilling {scenario} (first run: minutes)")
+        began = time.monotonic()
         samples = build_blocks(scenario, promtool, blocks)
         samples_file.write_text(str(samples), encoding="utf-8")
-    timings["generate_and_backfill"] = time.monotonic() - began
+        if announce is not None:
+            announce(f"  {samples:,} samples in {time.monotonic() - began:.0f} s -> {blocks}")
+    return blocks, int(samples_file.read_text(encoding="utf-8"))
+
+
+def start_on_copy(blocks: Path, prometheus: str, timeout: float = 60.0) -> PrometheusServer:
+    """A Prometheus on a copy of `blocks`, so the cached blocks are never written to."""
     workdir = Path(tempfile.mkdtemp(prefix="llm-o11y-prometheus-"))
     storage = workdir / "data"
     shutil.copytree(blocks, storage, ignore=shutil.ignore_patterns("samples.txt"))
     server = PrometheusServer(prometheus, storage)
+    server.start(timeout=timeout)
+    return server
+
+
+def start_dataset(scenario: Scenario, prometheus: str, promtool: str, cache: Path) -> QueryDataset:
+    """Backfilled blocks are cached by the generator's code and scenario; Prometheus gets a copy."""
+    timings: dict[str, float] = {}
     began = time.monotonic()
-    server.start()
+    blocks, samples = cached_blocks(scenario, promtool, cache)
+    timings["generate_and_backfill"] = time.monotonic() - began
+    began = time.monotonic()
+    server = start_on_copy(blocks, prometheus)
     timings["prometheus_start"] = time.monotonic() - began
     totals = true_totals(simulate(scenario))
-    samples = int(samples_file.read_text(encoding="utf-8"))
     return QueryDataset(scenario, totals, server, samples, timings)
 
 
