@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -422,6 +423,9 @@ class Settings(_Model):
         return self
 
 
+_ERROR_HEADING = "invalid stack settings (stacks/Pulumi.<stack>.yaml):\n  "
+
+
 def _project_config() -> tuple[dict[str, Any], set[str]]:
     """All `llm-o11y:*` config values and the keys Pulumi holds as secrets.
 
@@ -444,6 +448,100 @@ def _decode(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+# `pulumi config set --path` types only `true`/`false` and integers; `0.02` stays a string,
+# and a flat key's value is always one. Strings are read as numbers or booleans only where
+# the model expects one, so "0.02" fills a float field and stays text in a string field.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _scalar_from_text(text: str, target: type) -> Any:
+    if target is bool and text in ("true", "false"):
+        return text == "true"
+    if target is int and _INTEGER.fullmatch(text):
+        return int(text)
+    if target is float and _DECIMAL.fullmatch(text):
+        return float(text)
+    return text
+
+
+def _field_annotation(model: type[BaseModel], key: str) -> Any:
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field.annotation
+    return None
+
+
+def _coerce(annotation: Any, value: Any) -> Any:
+    """`value` with config strings turned into the numbers and booleans `annotation` expects."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _coerce(get_args(annotation)[0], value)
+    if origin in (Union, UnionType):
+        for member in get_args(annotation):
+            coerced = _coerce(member, value)
+            if coerced is not value:
+                return coerced
+        return value
+    if origin is list and isinstance(value, list):
+        (item,) = get_args(annotation)
+        return [_coerce(item, v) for v in value]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if isinstance(value, Mapping):
+            return {k: _coerce(_field_annotation(annotation, k), v) for k, v in value.items()}
+        return value
+    if annotation in (bool, int, float) and type(value) is str:
+        return _scalar_from_text(value, annotation)
+    return value
+
+
+def _place(document: dict[str, Any], path: list[str], value: Any, key: str) -> list[str]:
+    """Put `value` at `path`, merging mappings; the keys set twice (as errors)."""
+    head, rest = path[0], path[1:]
+    if rest:
+        node = document.setdefault(head, {})
+        if not isinstance(node, dict):
+            return [key]
+        return _place(node, rest, value, key)
+    if head not in document:
+        document[head] = value
+        return []
+    existing = document[head]
+    if isinstance(existing, dict) and isinstance(value, Mapping):
+        conflicts = []
+        for name, item in value.items():
+            conflicts += _place(existing, [name], item, f"{key}.{name}")
+        return conflicts
+    return [key]
+
+
+def _nest(values: Mapping[str, Any], secret_keys: set[str]) -> dict[str, Any]:
+    """Config as `pulumi config set` stores it -> one nested document.
+
+    Without `--path` the CLI stores a dotted key flat (`local.ports.grafana`); with it, nested
+    under `local`. Both forms may appear in one stack file and mean the same setting.
+    """
+    document: dict[str, Any] = {}
+    problems = []
+    for key in sorted(values):
+        value = _decode(values[key])
+        if key in secret_keys:
+            value = _mark_secret(value)
+        if "[" in key or "" in key.split("."):
+            problems.append(
+                f"{PROJECT}:{key}: not a setting name; set list items with "
+                f"`pulumi config set --path '{key}' <value>`"
+            )
+            continue
+        for twice in _place(document, key.split("."), value, key):
+            problems.append(
+                f"{PROJECT}:{twice}: set twice (as a dotted key and inside its parent); keep one"
+            )
+    if problems:
+        raise SettingsError(_ERROR_HEADING + "\n  ".join(problems))
+    return document
 
 
 def _mark_secret(value: Any) -> Any:
@@ -489,11 +587,12 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 
 def parse_settings(values: Mapping[str, Any], secret_keys: set[str]) -> Settings:
-    """Validate `llm-o11y:*` config values (keys without the project prefix)."""
-    document = {
-        key: _mark_secret(_decode(value)) if key in secret_keys else _decode(value)
-        for key, value in values.items()
-    }
+    """Validate `llm-o11y:*` config values (keys without the project prefix).
+
+    Keys may be nested (`local: {ports: ...}`) or flat (`local.ports.grafana`), as the CLI
+    writes them with and without `--path`.
+    """
+    document = _coerce(Settings, _nest(values, secret_keys))
     try:
         return Settings.model_validate(document)
     except ValidationError as exc:
@@ -504,9 +603,7 @@ def parse_settings(values: Mapping[str, Any], secret_keys: set[str]) -> Settings
                 allowed = _allowed_keys(Settings, tuple(error["loc"]))
                 line += f"; allowed here: {', '.join(allowed)}"
             lines.append(line)
-        raise SettingsError(
-            "invalid stack settings (stacks/Pulumi.<stack>.yaml):\n  " + "\n  ".join(lines)
-        ) from None
+        raise SettingsError(_ERROR_HEADING + "\n  ".join(lines)) from None
 
 
 def load_settings() -> Settings:
