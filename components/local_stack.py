@@ -2,7 +2,11 @@
 
 Configs come from `configs/<service>/` and are uploaded into the containers; data lives on
 named volumes that survive container replacement and are protected from deletion. Host ports
-bind to `local.bindAddress` (127.0.0.1 by default) and nowhere else.
+bind to `local.bindAddress` (127.0.0.1 by default) and nowhere else. Docker names carry the
+stack name (except the `local` stack's), so a second local stack never adopts the first's data.
+
+The stack owns Grafana's admin password: it is kept (protected) across `make down`, and every
+Grafana container start writes it into Grafana's database, which otherwise reads it only once.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from components.versions import IMAGES
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 PREFIX = "llm-o11y"
+# The stack that had the unscoped names first keeps them: renaming would orphan its volumes.
+DEFAULT_LOCAL_STACK = "local"
 JSONL_MOUNT = "/var/log/llm-cost"
 # The collector image is FROM scratch: no shell, curl or wget to probe its health with. A
 # one-shot setup job copies the (static) promtool from the Prometheus image onto a volume the
@@ -34,9 +40,30 @@ def config_file(relative: str) -> str:
     return (CONFIG_DIR / relative).read_text(encoding="utf-8")
 
 
+GRAFANA_PASSWORD_FILE = "/etc/grafana/admin-password"
+# Grafana applies GF_SECURITY_ADMIN_PASSWORD(__FILE) only when it creates its database, so on
+# an existing database the stack's password is written with Grafana's own CLI before the
+# server starts (stdin, not argv); if that fails the container fails, rather than lock out.
+GRAFANA_START = (
+    'if [ -f "$GF_PATHS_DATA/grafana.db" ]; then '
+    'grafana cli --homepath "$GF_PATHS_HOME" --config "$GF_PATHS_CONFIG" '
+    "admin reset-admin-password --password-from-stdin "
+    '< "$GF_SECURITY_ADMIN_PASSWORD__FILE" > /dev/null || exit 1; '
+    "fi; exec /run.sh"
+)
+
+
+def docker_prefix(stack: str) -> str:
+    """What every Docker name of this stack starts with."""
+    return PREFIX if stack == DEFAULT_LOCAL_STACK else f"{PREFIX}-{stack}"
+
+
 @dataclass(frozen=True)
 class Healthcheck:
-    """A Docker healthcheck run inside the container (so it must use what the image ships)."""
+    """A Docker healthcheck run inside the container (so it must use what the image ships).
+
+    No `start_interval`: it needs Docker API 1.44 (Engine 25), and the floor is 1.41.
+    """
 
     test: list[str]
     start_period: str = "20s"
@@ -44,11 +71,10 @@ class Healthcheck:
     def args(self) -> docker.ContainerHealthcheckArgs:
         return docker.ContainerHealthcheckArgs(
             tests=self.test,
-            interval="10s",
+            interval="5s",
             timeout="5s",
             retries=6,
             start_period=self.start_period,
-            start_interval="2s",
         )
 
 
@@ -59,8 +85,10 @@ class Service:
     name: str
     command: list[str]
     healthcheck: Healthcheck
+    entrypoint: list[str] | None = None  # None: the image's own
     ports: dict[int, int] = field(default_factory=dict)  # container port -> host port
-    uploads: dict[str, str] = field(default_factory=dict)  # container path -> file content
+    # container path -> file content
+    uploads: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     volumes: dict[str, str] = field(default_factory=dict)  # volume key -> container path
     read_only_volumes: dict[str, str] = field(default_factory=dict)
     bind_mounts: dict[str, str] = field(default_factory=dict)  # host dir -> container dir (ro)
@@ -70,12 +98,15 @@ class Service:
 @dataclass(frozen=True)
 class LocalStackArgs:
     local: LocalSettings
-    # None: a random password is generated and kept (secret) in the stack's state.
+    # None: a random password is generated and kept (secret, protected) in the stack's state.
     grafana_admin_password: pulumi.Output[str] | None = None
+    docker_prefix: str = PREFIX
 
     @staticmethod
     def from_settings(settings: Settings) -> LocalStackArgs:
-        return LocalStackArgs(settings.local, settings.grafana_admin_password)
+        return LocalStackArgs(
+            settings.local, settings.grafana_admin_password, docker_prefix(pulumi.get_stack())
+        )
 
 
 # Volumes: data volumes are protected; the probe volume only holds a copied binary.
@@ -155,16 +186,16 @@ def tempo_service(local: LocalSettings) -> Service:
 def grafana_service(local: LocalSettings, admin_password: pulumi.Output[str]) -> Service:
     return Service(
         name="grafana",
-        command=[],
+        entrypoint=["/bin/sh", "-c"],
+        command=[GRAFANA_START],
         healthcheck=Healthcheck(["CMD", "curl", "-fsS", "http://127.0.0.1:3000/api/health"]),
         ports={3000: local.ports.grafana},
+        # A file, not an environment variable, which `docker inspect` would show.
+        uploads={GRAFANA_PASSWORD_FILE: pulumi.Output.secret(admin_password)},
         volumes={"grafana": "/var/lib/grafana"},
         envs=[
             f"GF_SECURITY_ADMIN_USER={local.grafana_admin_user}",
-            # Grafana applies this only when it creates its database (first start).
-            pulumi.Output.secret(admin_password).apply(
-                lambda password: f"GF_SECURITY_ADMIN_PASSWORD={password}"
-            ),
+            f"GF_SECURITY_ADMIN_PASSWORD__FILE={GRAFANA_PASSWORD_FILE}",
             f"GF_SERVER_ROOT_URL={grafana_url(local)}/",
             "GF_AUTH_ANONYMOUS_ENABLED=false",
             "GF_USERS_ALLOW_SIGN_UP=false",
@@ -198,6 +229,7 @@ class LocalStack(pulumi.ComponentResource):
     ) -> None:
         super().__init__("llm-o11y:local_stack:LocalStack", name, None, opts)
         self._name = name
+        self._prefix = args.docker_prefix
         local = args.local
         if not local.bind_address.is_loopback:
             pulumi.log.warn(
@@ -210,7 +242,10 @@ class LocalStack(pulumi.ComponentResource):
             f"{name}-docker-provider", opts=pulumi.ResourceOptions(parent=self)
         )
         self.network = docker.Network(
-            f"{name}-network", name=PREFIX, driver="bridge", opts=self._docker_opts(replace=True)
+            f"{name}-network",
+            name=self._prefix,
+            driver="bridge",
+            opts=self._docker_opts(replace=True),
         )
         self.images = {
             service: docker.RemoteImage(
@@ -225,7 +260,8 @@ class LocalStack(pulumi.ComponentResource):
         self.volumes[PROBE_VOLUME] = self._volume(PROBE_VOLUME, protect=False)
         collector_setup = self._collector_setup()
 
-        admin_password = args.grafana_admin_password or self._random_admin_password()
+        generated_password = self._random_admin_password()
+        admin_password = args.grafana_admin_password or generated_password
         services = [
             prometheus_service(local),
             loki_service(local),
@@ -290,11 +326,13 @@ class LocalStack(pulumi.ComponentResource):
     def _volume(self, key: str, *, protect: bool) -> docker.Volume:
         return docker.Volume(
             f"{self._name}-{key}-data" if protect else f"{self._name}-{key}",
-            name=f"{PREFIX}-{key}-data" if protect else f"{PREFIX}-{key}",
+            name=f"{self._prefix}-{key}-data" if protect else f"{self._prefix}-{key}",
             opts=self._docker_opts(protect=protect),
         )
 
     def _random_admin_password(self) -> pulumi.Output[str]:
+        """Protected, so `make down` keeps it; declared even when a password is configured,
+        since dropping a protected resource fails `pulumi up` (and unsetting finds it again)."""
         provider = random.Provider(
             f"{self._name}-random-provider", opts=pulumi.ResourceOptions(parent=self)
         )
@@ -302,7 +340,7 @@ class LocalStack(pulumi.ComponentResource):
             f"{self._name}-grafana-admin-password",
             length=24,
             special=False,
-            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=True),
         )
         return pulumi.Output.secret(password.result)
 
@@ -313,7 +351,7 @@ class LocalStack(pulumi.ComponentResource):
         )
         return docker.Container(
             f"{self._name}-otel-collector-setup",
-            name=f"{PREFIX}-otel-collector-setup",
+            name=f"{self._prefix}-otel-collector-setup",
             image=self.images["prometheus"].image_id,
             user="0:0",
             entrypoints=["/bin/sh", "-c"],
@@ -352,8 +390,9 @@ class LocalStack(pulumi.ComponentResource):
         ]
         return docker.Container(
             f"{self._name}-{service.name}",
-            name=f"{PREFIX}-{service.name}",
+            name=f"{self._prefix}-{service.name}",
             image=self.images[service.name].image_id,
+            entrypoints=service.entrypoint,
             command=service.command or None,
             envs=service.envs or None,
             restart="unless-stopped",

@@ -163,10 +163,11 @@ def test_grafana_has_no_anonymous_access_no_signup_and_a_secret_password(local_p
     envs = declared.inputs["envs"]
     assert "GF_AUTH_ANONYMOUS_ENABLED=false" in envs
     assert "GF_USERS_ALLOW_SIGN_UP=false" in envs
-    assert "[secret]" in envs
-    assert not any(e.startswith("GF_SECURITY_ADMIN_PASSWORD=") for e in envs)
+    assert "GF_SECURITY_ADMIN_PASSWORD__FILE=/etc/grafana/admin-password" in envs
+    uploads = declared.raw_inputs["uploads"]
+    password_file = next(u for u in uploads if u["file"] == "/etc/grafana/admin-password")
     # Secret on the wire, as Pulumi sees it, not merely hidden by synth.
-    assert contains_secret(declared.raw_inputs["envs"])
+    assert contains_secret(password_file["content"])
     assert local_plan.outputs["grafanaAdminPassword"] == "[secret]"
 
 
@@ -174,7 +175,9 @@ def test_a_configured_admin_password_stays_secret() -> None:
     password = "correct-horse-battery-staple"
     plan = program.run({}, secrets={"grafanaAdminPassword": password})
     assert password not in plan.as_json()
-    assert not plan.of_type("random:index/randomPassword:RandomPassword")
+    # Still declared: it is protected, and unsetting the password finds the generated one again.
+    (generated,) = plan.of_type("random:index/randomPassword:RandomPassword")
+    assert generated.options["protect"] is True
     provider = plan.named("local-grafana-provider")
     assert provider.inputs["auth"] == "[secret]"
     assert contains_secret(provider.raw_inputs["auth"])
