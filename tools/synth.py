@@ -17,7 +17,7 @@ import json
 import runpy
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,8 @@ class Plan:
     stack: str
     resources: list[DeclaredResource]
     outputs: dict[str, Any]
+    # The stack outputs' values with secrets in clear, for tests that model a user reading one.
+    revealed: dict[str, Any] = field(repr=False, default_factory=dict)
 
     def of_type(self, type_token: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -180,7 +182,12 @@ def lookup_result(token: str, args: dict[str, Any]) -> dict[str, Any]:
     raise NotImplementedError(f"no mock for function {token}")
 
 
-def _build_mocks(recorded: list[DeclaredResource]) -> Any:
+# (type, logical name, inputs, outputs the mocks computed) -> the outputs to hand back; lets a
+# test play the engine that keeps an unchanged resource's outputs across runs.
+OutputsHook = Callable[[str, str, dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+def _build_mocks(recorded: list[DeclaredResource], outputs_hook: OutputsHook | None) -> Any:
     import pulumi
     from google.protobuf import json_format
     from pulumi.runtime.mocks import MockMonitor
@@ -188,6 +195,8 @@ def _build_mocks(recorded: list[DeclaredResource]) -> Any:
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
             outputs = computed_outputs(args.typ, args.name, args.inputs)
+            if outputs_hook is not None:
+                outputs = outputs_hook(args.typ, args.name, dict(args.inputs), outputs)
             return mock_id(args.typ, args.name), outputs
 
         def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
@@ -245,6 +254,7 @@ def run_program(
     secret_keys: list[str],
     stack: str,
     recorded: list[DeclaredResource] | None = None,
+    outputs_hook: OutputsHook | None = None,
 ) -> Plan:
     """Run __main__.py under mocks with this config; raises what the program raises.
 
@@ -256,13 +266,14 @@ def run_program(
     from pulumi.runtime import settings as runtime_settings
 
     recorded = [] if recorded is None else recorded
-    mocks, monitor = _build_mocks(recorded)
+    mocks, monitor = _build_mocks(recorded, outputs_hook)
     # A fresh root Stack per run, so one process can run the program many times.
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
 
     outputs: dict[str, Any] = {}
+    revealed: dict[str, Any] = {}
 
     def program() -> Any:
         runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
@@ -272,13 +283,14 @@ def run_program(
             for key in sorted(exported):
                 output = pulumi.Output.from_input(exported[key])
                 secret = await output.is_secret()
-                outputs[key] = "[secret]" if secret else scrub(await output.future())
+                revealed[key] = await output.future()
+                outputs[key] = "[secret]" if secret else scrub(revealed[key])
 
         return asyncio.ensure_future(resolve())
 
     pulumi.runtime.test(program)()
     resources = sorted(recorded, key=lambda r: (r.type, r.name))
-    return Plan(stack=stack, resources=resources, outputs=outputs)
+    return Plan(stack=stack, resources=resources, outputs=outputs, revealed=revealed)
 
 
 def _config_value(value: Any) -> tuple[Any, bool]:

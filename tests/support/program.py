@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from tools.synth import PROJECT, DeclaredResource, Plan, run_program
+from tools.synth import PROJECT, DeclaredResource, OutputsHook, Plan, run_program
 
 
 def run(
@@ -14,6 +14,7 @@ def run(
     secrets: Mapping[str, str] | None = None,
     stack: str = "test",
     recorded: list[DeclaredResource] | None = None,
+    outputs_hook: OutputsHook | None = None,
 ) -> Plan:
     """Run the program with these `llm-o11y:*` settings, JSON-encoded as Pulumi passes them."""
     config: dict[str, str] = {}
@@ -22,7 +23,7 @@ def run(
     for key, value in (secrets or {}).items():
         config[f"{PROJECT}:{key}"] = value
     secret_keys = [f"{PROJECT}:{key}" for key in (secrets or {})]
-    return run_program(config, secret_keys, stack, recorded)
+    return run_program(config, secret_keys, stack, recorded, outputs_hook)
 
 
 def rejection(settings: Mapping[str, Any], secrets: Mapping[str, str] | None = None) -> str:
