@@ -6,6 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= local
+STACK_FILE := stacks/Pulumi.$(STACK).yaml
+# The oldest Docker Engine the local stack runs on (Debian 12's docker.io): API 1.41.
+DOCKER_MINIMUM := 20.10
+DOCKER_MINIMUM_API_MINOR := 41
 
 # Local Pulumi state and the passphrase that encrypts its secrets stay in this folder (gitignored).
 STATE_DIR := $(CURDIR)/.pulumi/state
@@ -29,47 +33,70 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 .PHONY: venv
 venv: $(VENV)/.installed ## create .venv with the pinned dependencies
 
+# Messages go to stderr, so `eval "$(make env)"` gets only the env block.
 .PHONY: prerequisites
 prerequisites:
-	@command -v pulumi >/dev/null || { echo "make up needs the Pulumi CLI, which is not installed."; \
-	  echo "Install it (https://www.pulumi.com/docs/iac/download-install/), then run make up again."; exit 1; }
-	@if ! grep -q '^ *llm-o11y:target: *cloud' stacks/Pulumi.$(STACK).yaml 2>/dev/null; then \
-	  command -v docker >/dev/null || { echo "make up needs Docker, which is not installed."; \
-	    echo "Install Docker Engine or Docker Desktop (https://docs.docker.com/get-docker/), then run make up again."; exit 1; }; \
-	  docker info >/dev/null 2>&1 || { echo "make up needs a running Docker engine, and 'docker info' failed."; \
-	    echo "Start Docker (or check that your user may use it), then run make up again."; exit 1; }; \
+	@command -v pulumi >/dev/null || { echo "make $(MAKECMDGOALS) needs the Pulumi CLI, which is not installed." >&2; \
+	  echo "Install it (https://www.pulumi.com/docs/iac/download-install/), then run make $(MAKECMDGOALS) again." >&2; exit 1; }
+	@if ! grep -qE '^ *llm-o11y:target: *cloud' $(STACK_FILE) 2>/dev/null; then \
+	  command -v docker >/dev/null || { echo "make up needs Docker, which is not installed." >&2; \
+	    echo "Install Docker Engine $(DOCKER_MINIMUM) or newer (https://docs.docker.com/get-docker/), then run make up again." >&2; exit 1; }; \
+	  api=$$(docker version --format '{{.Server.APIVersion}}' 2>/dev/null) || { \
+	    echo "make up needs a running Docker engine, and 'docker version' could not reach it." >&2; \
+	    echo "Start Docker (or check that your user may use it), then run make up again." >&2; exit 1; }; \
+	  echo "$$api" | awk -F. '{ exit !($$1 > 1 || ($$1 == 1 && $$2 >= $(DOCKER_MINIMUM_API_MINOR))) }' || { \
+	    echo "make up needs Docker Engine $(DOCKER_MINIMUM) or newer (API 1.$(DOCKER_MINIMUM_API_MINOR)); this engine speaks API $$api." >&2; exit 1; }; \
 	fi
 
 $(PASSPHRASE_FILE):
 	@mkdir -p $(STATE_DIR)
 	@umask 077 && head -c 32 /dev/urandom | base64 > $@
-	@echo "created $@ (the passphrase for this machine's stack secrets; keep it, it is gitignored)"
+	@echo "created $@ (the passphrase for this machine's stack secrets; keep it, it is gitignored)" >&2
+
+# The CLI runs on this machine's copy of the stack file (.pulumi/stacks/, with the passphrase's
+# encryptionsalt), so the tracked stacks/Pulumi.<stack>.yaml stays byte-identical.
+ON_STACK_FILE = $(BIN)/python -m tools.stack_file $(STACK) --
 
 .PHONY: stack
 stack: prerequisites venv $(PASSPHRASE_FILE)
 	@mkdir -p $(STATE_DIR)
-	@pulumi stack select --create $(STACK) --non-interactive >/dev/null
+	@$(ON_STACK_FILE) pulumi stack select $(STACK) >/dev/null 2>&1 || \
+	  $(ON_STACK_FILE) pulumi stack init $(STACK) --secrets-provider passphrase >&2
 
 .PHONY: up
 up: stack ## start the local stack in Docker (pulumi up -s local)
-	pulumi up --stack $(STACK) $(if $(YES),--yes,)
-	@echo; echo "Grafana: $$(pulumi stack output --stack $(STACK) grafanaUrl)  user: $$(pulumi stack output --stack $(STACK) grafanaAdminUser)  password: make password"
+	$(ON_STACK_FILE) pulumi up --stack $(STACK) $(if $(YES),--yes,)
+	@echo; echo "Grafana: $$($(ON_STACK_FILE) pulumi stack output --stack $(STACK) grafanaUrl)  user: $$($(ON_STACK_FILE) pulumi stack output --stack $(STACK) grafanaAdminUser)  password: make password"
 
 .PHONY: preview
 preview: stack ## show what pulumi up would change, with the diff
-	pulumi preview --stack $(STACK) --diff
+	$(ON_STACK_FILE) pulumi preview --stack $(STACK) --diff
+
+.PHONY: config
+config: stack ## run `pulumi config $(ARGS)` on this machine's copy of the stack file
+	$(ON_STACK_FILE) pulumi config --stack $(STACK) $(ARGS)
+
+# Reading an output needs only the CLI and the state: no Docker, no venv, and no stack is
+# created; the stack file is put back should the CLI touch it.
+define stack_output
+command -v pulumi >/dev/null || { echo "make $@ needs the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/)." >&2; exit 1; }; \
+[ -f "$(PASSPHRASE_FILE)" ] || { echo "no $(STACK) stack on this machine yet: run make up first" >&2; exit 1; }; \
+pristine=$$(mktemp) && { cp $(STACK_FILE) "$$pristine" 2>/dev/null || { rm -f "$$pristine"; pristine=; }; }; \
+PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER=true pulumi stack output --stack $(STACK) --show-secrets $(1); status=$$?; \
+[ -z "$$pristine" ] || { cmp -s "$$pristine" $(STACK_FILE) || cp "$$pristine" $(STACK_FILE); rm -f "$$pristine"; }; exit $$status
+endef
 
 .PHONY: password
-password: stack ## print the Grafana admin password
-	@pulumi stack output --stack $(STACK) --show-secrets grafanaAdminPassword
+password: ## print the Grafana admin password
+	@$(call stack_output,grafanaAdminPassword)
 
 .PHONY: env
-env: stack ## print the env block for Claude Code (source it, or paste it into your shell)
-	@pulumi stack output --stack $(STACK) --show-secrets claudeCodeEnv
+env: ## print the env block for Claude Code (eval "$(make env)", or paste it into your shell)
+	@$(call stack_output,claudeCodeEnv)
 
 .PHONY: down
-down: stack ## remove the containers; keep the protected data volumes
-	pulumi destroy --stack $(STACK) --exclude-protected $(if $(YES),--yes,)
+down: stack ## remove the containers; keep the protected data volumes and the admin password
+	$(ON_STACK_FILE) pulumi destroy --stack $(STACK) --exclude-protected $(if $(YES),--yes,)
 
 # Prometheus and promtool at the image's version, from the pinned Go module (build/prometheus):
 # the query tests then run the same PromQL engine and OTLP translation as the local stack.
