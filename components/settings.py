@@ -424,6 +424,9 @@ class Settings(_Model):
 
 
 _ERROR_HEADING = "invalid stack settings (stacks/Pulumi.<stack>.yaml):\n  "
+# Secrets a target cannot run without, which a committed stack file cannot hold for everyone:
+# each user sets them (`pulumi config set --secret`); tools/synth stands in for them.
+SECRETS_REQUIRED_BY_TARGET: dict[str, tuple[str, ...]] = {"cloud": ("cloudAccessPolicyToken",)}
 
 
 def _project_config() -> tuple[dict[str, Any], set[str]]:

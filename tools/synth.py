@@ -187,7 +187,7 @@ def lookup_result(token: str, args: dict[str, Any]) -> dict[str, Any]:
 OutputsHook = Callable[[str, str, dict[str, Any], dict[str, Any]], dict[str, Any]]
 
 
-def _build_mocks(recorded: list[DeclaredResource], outputs_hook: OutputsHook | None) -> Any:
+def _build_mocks(recorded: list[DeclaredResource], outputs_hook: OutputsHook | None = None) -> Any:
     import pulumi
     from google.protobuf import json_format
     from pulumi.runtime.mocks import MockMonitor
@@ -341,8 +341,30 @@ def load_stack_file(stack: str) -> dict[str, Any]:
     return document
 
 
+def stand_in_for_required_secrets(config: dict[str, str], secret_keys: list[str]) -> list[str]:
+    """Placeholders for the secrets the target needs and the file leaves to each user."""
+    from components.settings import SECRETS_REQUIRED_BY_TARGET
+
+    target = config.get(f"{PROJECT}:target", "local")
+    missing = [
+        f"{PROJECT}:{key}"
+        for key in SECRETS_REQUIRED_BY_TARGET.get(target, ())
+        if f"{PROJECT}:{key}" not in config
+    ]
+    for key in missing:
+        config[key] = SECRET_PLACEHOLDER
+        secret_keys.append(key)
+    return missing
+
+
 def synth(stack: str) -> Plan:
     config, secret_keys = stack_config(load_stack_file(stack))
+    for key in stand_in_for_required_secrets(config, secret_keys):
+        print(
+            f"synth: {key} is not in stacks/Pulumi.{stack}.yaml (each user sets it with "
+            "`pulumi config set --secret`); the plan uses a placeholder",
+            file=sys.stderr,
+        )
     return run_program(config, secret_keys, stack)
 
 
