@@ -17,6 +17,9 @@ PASSPHRASE_FILE := $(CURDIR)/.pulumi/passphrase
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(PASSPHRASE_FILE)
 export PULUMI_SKIP_UPDATE_CHECK := true
+# Without the salt in a stack file, decrypt state with the provider the state names, rather
+# than minting a new salt (pulumi/pulumi#16412).
+export PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER := true
 
 .PHONY: help
 help: ## list the targets
@@ -82,7 +85,7 @@ define stack_output
 command -v pulumi >/dev/null || { echo "make $@ needs the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/)." >&2; exit 1; }; \
 [ -f "$(PASSPHRASE_FILE)" ] || { echo "no $(STACK) stack on this machine yet: run make up first" >&2; exit 1; }; \
 pristine=$$(mktemp) && { cp $(STACK_FILE) "$$pristine" 2>/dev/null || { rm -f "$$pristine"; pristine=; }; }; \
-PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER=true pulumi stack output --stack $(STACK) --show-secrets $(1); status=$$?; \
+pulumi stack output --stack $(STACK) --show-secrets $(1); status=$$?; \
 [ -z "$$pristine" ] || { cmp -s "$$pristine" $(STACK_FILE) || cp "$$pristine" $(STACK_FILE); rm -f "$$pristine"; }; exit $$status
 endef
 
