@@ -551,8 +551,10 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return sorted(f.alias or name for name, f in model.model_fields.items())
 
 
-def parse_settings(values: Mapping[str, Any], secret_keys: set[str]) -> Settings:
-    """Validate `llm-o11y:*` config values (keys without the project prefix)."""
+def parse_settings(
+    values: Mapping[str, Any], secret_keys: set[str], source: str = "stacks/Pulumi.<stack>.yaml"
+) -> Settings:
+    """Validate `llm-o11y:*` config values (keys without the project prefix) read from `source`."""
     document = {
         key: _mark_secret(_decode(value)) if key in secret_keys else _decode(value)
         for key, value in values.items()
@@ -568,11 +570,15 @@ def parse_settings(values: Mapping[str, Any], secret_keys: set[str]) -> Settings
                 line += f"; allowed here: {', '.join(allowed)}"
             lines.append(line)
         raise SettingsError(
-            "invalid stack settings (stacks/Pulumi.<stack>.yaml):\n  " + "\n  ".join(lines)
+            f"invalid stack settings ({source}):\n  " + "\n  ".join(lines)
         ) from None
 
 
 def load_settings() -> Settings:
     """Read and validate this stack's settings; raises SettingsError naming each bad key."""
+    from components.stack_file import check_stack_file, stack_file_name
+
+    stack = pulumi.get_stack()
+    check_stack_file(stack)
     values, secret_keys = _project_config()
-    return parse_settings(values, secret_keys)
+    return parse_settings(values, secret_keys, stack_file_name(stack))
