@@ -92,8 +92,10 @@ def _absolute_directory(value: str) -> str:
 
 
 def _parse_ip(value: Any) -> Any:
-    if not isinstance(value, str):
+    if isinstance(value, IPv4Address | IPv6Address):
         return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be an IP address such as 127.0.0.1, got {value!r}")
     try:
         address = ip_address(value)
     except ValueError:

@@ -53,6 +53,17 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     return loader.construct_mapping(node, deep=True)
 
 
+def _kind(value: Any) -> str:
+    """How a YAML value reads to the person who wrote it."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "text" if isinstance(value, str) else "empty"
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
@@ -92,7 +103,7 @@ def parse_stack_file(text: bytes, path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(document, dict):
         raise StackFileError(
-            f"{where}: must be a mapping with a `config:` key, got {type(document).__name__}"
+            f"{where}: must be a mapping with a `config:` key, not {_kind(document)}"
         )
     check_stack_document(document, where)
     return document
@@ -112,7 +123,7 @@ def check_stack_document(document: Mapping[Any, Any], where: str) -> None:
     if not isinstance(config, dict):
         raise StackFileError(
             f"{where}: config: must be a mapping of `{PROJECT}:<key>: <value>` lines, "
-            f"not a {'list' if isinstance(config, list) else type(config).__name__}"
+            f"not {_kind(config)}"
         )
     for key in config:
         if not isinstance(key, str) or not key.strip():
