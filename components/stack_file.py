@@ -90,7 +90,7 @@ def parse_stack_file(text: bytes, path: Path) -> dict[str, Any]:
             f"{where}: line {line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
         ) from None
     try:
-        document = yaml.load(decoded, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        document = yaml.load(decoded, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - one malformed file per table row reads best on one line
 """Malformed stack files: each is refused before any resource is declared, naming the file, the
 key and what is allowed, with exit status 2 and no traceback from `tools.synth`."""
 

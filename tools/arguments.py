@@ -15,7 +15,7 @@ class OneLineParser(argparse.ArgumentParser):
     """Argument errors as one line on stderr (argparse would add the usage block)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def http_url(text: str) -> str:

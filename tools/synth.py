@@ -23,7 +23,6 @@ from typing import Any
 
 from tools.arguments import OneLineParser, output_file
 
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "llm-o11y"
 SECRET_PLACEHOLDER = "synth-placeholder-secret"
