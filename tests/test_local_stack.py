@@ -82,6 +82,27 @@ def test_bind_address_and_ports_come_from_settings() -> None:
     grafana = container(plan, "grafana")
     assert grafana["ports"] == [{"external": 3300, "internal": 3000, "ip": "10.1.2.3"}]
     assert plan.outputs["grafanaUrl"] == "http://10.1.2.3:3300"
+    assert "GF_SERVER_ROOT_URL=http://10.1.2.3:3300/" in grafana["envs"]
+
+
+def test_a_bind_beyond_loopback_is_warned_about_port_by_port() -> None:
+    from components.local_stack import exposure_warning
+    from components.settings import parse_settings
+
+    def warning(bind: str) -> str | None:
+        local = {"bindAddress": bind, "ports": {"loki": 3101}}
+        return exposure_warning(parse_settings({"local": json.dumps(local)}, set()).local)
+
+    assert warning("127.0.0.1") is None
+    assert warning("::1") is None
+    text = warning("192.168.1.20")
+    assert text is not None
+    for exposed in ("Prometheus http://192.168.1.20:9090", "Loki       http://192.168.1.20:3101"):
+        assert exposed in text
+    assert "Tempo      http://192.168.1.20:3200" in text
+    assert "192.168.1.20:4317 (gRPC) and 192.168.1.20:4318 (HTTP)" in text
+    assert "firewall" in text and "no login" in text
+    assert "http://[fd00::5]:3000" in (warning("fd00::5") or "")
 
 
 def test_every_container_has_a_healthcheck_restart_policy_and_replaces_safely(
