@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jsonl-dir",
         type=output_directory,
         default=None,
-        help="also append the JSONL cost log (seed 000 format) to DIR/llm-cost.jsonl",
+        help="also append the JSONL cost log (one JSON call record a line) to DIR/llm-cost.jsonl",
     )
     parser.add_argument(
         "--progress-every", type=above(0), default=10.0, help="seconds between progress lines"

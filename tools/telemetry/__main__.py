@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "output",
         choices=("openmetrics", "jsonl", "loki", "totals"),
-        help="openmetrics: promtool backfill input; jsonl: seed 000 cost log; loki: log entries "
+        help="openmetrics: promtool backfill input; jsonl: JSONL cost log; loki: log entries "
         "as Loki stores them; totals: the true totals as JSON",
     )
     parser.add_argument("path", type=output_file, nargs="?", help="file to write (totals: stdout)")
