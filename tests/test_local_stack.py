@@ -9,6 +9,7 @@ import pytest
 
 from components.versions import IMAGES
 from tests.support import program
+from tests.support.external import REPO_ROOT
 from tools.synth import Plan, contains_secret, synth
 
 SERVICES = ("otel-collector", "prometheus", "loki", "tempo", "grafana")
@@ -254,3 +255,20 @@ def test_every_resource_uses_an_explicit_provider(local_plan: Plan) -> None:
         is_provider = declared.type.startswith("pulumi:providers:")
         if not (is_component or is_provider):
             assert declared.provider, declared.name
+
+
+def test_prometheus_config_header_names_every_flag_the_program_sets() -> None:
+    from components.local_stack import prometheus_service
+    from components.settings import LocalSettings
+
+    header = "".join(
+        line.lstrip("# ")
+        for line in (REPO_ROOT / "configs" / "prometheus" / "prometheus.yml")
+        .read_text()
+        .splitlines()
+        if line.startswith("#")
+    )
+    for flag in prometheus_service(LocalSettings()).command:
+        # Feature flags are named with their values; other flags by name.
+        named = flag if flag.startswith("--enable-feature") else flag.split("=", 1)[0]
+        assert named in header, f"{flag} is not named in prometheus.yml's header"
