@@ -215,3 +215,22 @@ def test_a_malformed_stack_file_is_refused_before_any_resource(
     assert printed.out == ""
     assert printed.err.startswith("synth: ")
     assert "Traceback" not in printed.err
+
+
+def test_the_program_itself_checks_its_stack_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under `pulumi up` there is no synth: the program reads stacks/Pulumi.<stack>.yaml itself."""
+    from components import stack_file
+    from tests.support import program
+
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / f"Pulumi.{STACK}.yaml").write_text("confg:\n  llm-o11y:target: cloud\n")
+    monkeypatch.setattr(stack_file, "STACKS_DIR", stacks)
+    declared: list[DeclaredResource] = []
+    with pytest.raises(SettingsError, match=r"confg: unknown top-level key"):
+        program.run({}, stack=STACK, recorded=declared)
+    assert declared == []
+    (stacks / f"Pulumi.{STACK}.yaml").write_text("config:\n  llm-o11y:target: local\n")
+    assert program.run({}, stack=STACK).resources
