@@ -170,7 +170,7 @@ class LocalSettings(_Model):
 _STACK_SLUG = re.compile(r"[a-z][a-z0-9]{1,28}")
 # Region slugs come from https://grafana.com/api/stack-regions: short aliases or cluster names
 # (prod-<area>-<direction>-<n>, e.g. prod-us-east-0, prod-ap-southeast-1).
-REGION_ALIASES = ("us", "us-azure", "eu", "eu-azure", "au")
+REGION_ALIASES = ("us", "us-azure", "eu", "au")
 _REGION_AREAS = "us|eu|ap|au|sa|me|gb|ca|in|jp|af"
 _REGION_DIRECTIONS = "east|west|north|south|central|northeast|northwest|southeast|southwest"
 _REGION = re.compile(rf"prod-({_REGION_AREAS})-({_REGION_DIRECTIONS})-[0-9]+")
