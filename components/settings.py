@@ -578,6 +578,7 @@ def parse_settings(
 
 def load_settings() -> Settings:
     """Read and validate this stack's settings; raises SettingsError naming each bad key."""
+    # Imported here: components.stack_file imports this module.
     from components.stack_file import check_stack_file, stack_file_name
 
     stack = pulumi.get_stack()

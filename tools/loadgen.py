@@ -4,7 +4,8 @@ Plays a compressed, seeded day of LLM usage in real time against an OTLP endpoin
 collector): Claude Code sessions (metrics and events) and LLM apps (GenAI and HTTP metrics, spans),
 so every dashboard fills within minutes. Optionally appends the JSONL cost log the collector tails.
 Exit status: 0 when all was sent, 1 when exports failed, 2 when the endpoint is unreachable or
-the arguments are invalid, 130 when interrupted (buffered telemetry is flushed first).
+speaks the other OTLP transport, or the arguments are invalid, 130 when interrupted (buffered
+telemetry is flushed first). Traffic stops at the end of --minutes.
 """
 
 import argparse
