@@ -114,17 +114,8 @@ $(CACHE_BIN)/prometheus: build/prometheus/go.mod build/prometheus/go.sum
 	  -o $(CURDIR)/$(CACHE_BIN)/ github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
 	@touch $@
 
-# Loki at the image's version, from the pinned Go module (build/loki): the Loki tests run our
-# configs/loki/loki.yaml and the LogQL of the dashboards and alert rules on it.
-LOKI_VERSION := $(shell sed -n 's|.*"grafana/loki:\([0-9.]*\)".*|\1|p' components/versions.py)
-
-$(CACHE_BIN)/loki: build/loki/go.mod build/loki/go.sum
-	@echo "building Loki $(LOKI_VERSION) from Go modules into $(CACHE_BIN) (first time: several minutes)"
-	@mkdir -p $(CACHE_BIN)
-	cd build/loki && CGO_ENABLED=0 go build -trimpath -tags netgo \
-	  -ldflags "-s -w -X github.com/grafana/loki/v3/pkg/util/build.Version=$(LOKI_VERSION)" \
-	  -o $(CURDIR)/$(CACHE_BIN)/loki github.com/grafana/loki/v3/cmd/loki
-	@touch $@
+# Grafana, Loki and Tempo are AGPL: they run only as the images users pull, and nothing here
+# builds or links them (tests/test_licences.py reads every go.mod against a not-to-use list).
 
 # The OpenTelemetry Collector the collector tests run, built with OCB from collector/builder-config.yaml
 # into .cache/collector/ (rebuilt only when the manifest changes; cold: about 10 minutes on 2 cores).
@@ -133,7 +124,7 @@ collector: venv ## build (or reuse) the OCB collector the collector tests run
 	$(BIN)/python -m collector.build
 
 .PHONY: tools
-tools: $(CACHE_BIN)/prometheus $(CACHE_BIN)/loki collector ## build the pinned Prometheus, promtool, Loki and collector the slow tests run
+tools: $(CACHE_BIN)/prometheus collector ## build the pinned Prometheus, promtool and collector the slow tests run
 
 MINUTES ?= 10
 .PHONY: demo

@@ -208,11 +208,41 @@ def grafana_service(local: LocalSettings, admin_password: pulumi.Output[str]) ->
 
 
 def host_for_clients(local: LocalSettings) -> str:
-    """The address this machine's clients (and the Grafana provider) use to reach the stack."""
+    """The address clients (the Grafana provider, browsers, GF_SERVER_ROOT_URL) use: the
+    address the stack is bound to, or this host's loopback when it is bound to every interface."""
     address = local.bind_address
     if address.is_unspecified:
         return "127.0.0.1" if address.version == 4 else "[::1]"
     return str(address) if address.version == 4 else f"[{address}]"
+
+
+def exposure_warning(local: LocalSettings) -> str | None:
+    """What a bind beyond loopback exposes, or None on loopback."""
+    if local.bind_address.is_loopback:
+        return None
+    host, ports = host_for_clients(local), local.ports
+    return "\n".join(
+        [
+            f"local.bindAddress is {local.bind_address}: the stack is reachable from other "
+            + (
+                "machines on every interface of this host."
+                if local.bind_address.is_unspecified
+                else "machines on that interface."
+            ),
+            "  With no login at all, anyone who reaches these ports can read and write:",
+            f"    Prometheus http://{host}:{ports.prometheus} (every metric; remote write)",
+            f"    Loki       http://{host}:{ports.loki} (every log line; push)",
+            f"    Tempo      http://{host}:{ports.tempo} (every trace)",
+            f"    OTLP       {host}:{ports.otlp_grpc} (gRPC) and {host}:{ports.otlp_http} (HTTP), "
+            "which accept any telemetry",
+            f"  Grafana    http://{host}:{ports.grafana} asks for a login (and is its "
+            "GF_SERVER_ROOT_URL).",
+            "  Docker publishes ports with its own iptables rules, ahead of host firewalls such "
+            "as ufw or firewalld: a firewall rule on this host does not close them.",
+            "  Keep 127.0.0.1 unless the network is trusted; to share Grafana only, put a "
+            "reverse proxy with TLS in front of it.",
+        ]
+    )
 
 
 def grafana_url(local: LocalSettings) -> str:
@@ -231,12 +261,9 @@ class LocalStack(pulumi.ComponentResource):
         self._name = name
         self._prefix = args.docker_prefix
         local = args.local
-        if not local.bind_address.is_loopback:
-            pulumi.log.warn(
-                f"local.bindAddress is {local.bind_address}: the stack's ports are reachable "
-                "from other machines on that interface",
-                resource=self,
-            )
+        warning = exposure_warning(local)
+        if warning:
+            pulumi.log.warn(warning, resource=self)
 
         self.docker = docker.Provider(
             f"{name}-docker-provider", opts=pulumi.ResourceOptions(parent=self)

@@ -15,6 +15,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -64,22 +65,45 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 RetentionDays = Annotated[int, Field(ge=1, le=3650)]
 
 
+def _check_pattern(pattern: re.Pattern[str], what: str) -> Any:
+    # The value is not echoed: a `secure:` leaf makes every value of its top-level key secret.
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+_USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
 def _absolute_directory(value: str) -> str:
     path = Path(value)
     if not path.is_absolute():
         raise ValueError(f"must be an absolute path, got {value!r}")
+    # Docker's volume syntax splits on ':', and `/` would hand the whole host to the collector.
+    if ":" in value:
+        raise ValueError(f"must not contain ':' (Docker's volume separator), got {value!r}")
+    if path.resolve() == Path("/"):
+        raise ValueError("must be the folder of the JSONL logs, not the filesystem root '/'")
     if not path.is_dir():
         raise ValueError(f"must be an existing directory on the Docker host, got {value!r}")
     return value
 
 
 def _parse_ip(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return ip_address(value)
-        except ValueError:
-            raise ValueError(f"must be an IP address such as 127.0.0.1, got {value!r}") from None
-    return value
+    if isinstance(value, IPv4Address | IPv6Address):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be an IP address such as 127.0.0.1, got {value!r}")
+    try:
+        address = ip_address(value)
+    except ValueError:
+        raise ValueError(f"must be an IP address such as 127.0.0.1, got {value!r}") from None
+    if address.is_multicast:
+        raise ValueError(f"must be a unicast address of this host, got multicast {value}")
+    return address
 
 
 class _Model(BaseModel):
@@ -87,6 +111,8 @@ class _Model(BaseModel):
         extra="forbid",
         frozen=True,
         strict=True,
+        # `.inf` or `.nan` in YAML would reach the rule models as invalid JSON.
+        allow_inf_nan=False,
         alias_generator=to_camel,
         populate_by_name=True,
         arbitrary_types_allowed=True,
@@ -131,14 +157,19 @@ class LocalSettings(_Model):
     retention_days: Retention = Retention()
     # Host folder of JSONL cost logs (seed 000) that the collector tails into Loki.
     jsonl_log_dir: Annotated[str, AfterValidator(_absolute_directory)] | None = None
-    grafana_admin_user: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")] = "admin"
+    grafana_admin_user: Annotated[
+        str, _check_pattern(_USER_NAME, "1 to 64 letters, digits, '_', '.', '@' or '-'")
+    ] = "admin"
 
 
 # The Grafana provider's own check for a stack slug (it becomes https://<slug>.grafana.net).
 _STACK_SLUG = re.compile(r"[a-z][a-z0-9]{1,28}")
-# Region slugs come from https://grafana.com/api/stack-regions: short aliases (us, eu, au,
-# us-azure) or cluster names (prod-us-east-0, prod-ap-southeast-1).
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)?|prod-[a-z]{2,}-[a-z]+-[0-9]+")
+# Region slugs come from https://grafana.com/api/stack-regions: short aliases or cluster names
+# (prod-<area>-<direction>-<n>, e.g. prod-us-east-0, prod-ap-southeast-1).
+REGION_ALIASES = ("us", "us-azure", "eu", "au")
+_REGION_AREAS = "us|eu|ap|au|sa|me|gb|ca|in|jp|af"
+_REGION_DIRECTIONS = "east|west|north|south|central|northeast|northwest|southeast|southwest"
+_REGION = re.compile(rf"prod-({_REGION_AREAS})-({_REGION_DIRECTIONS})-[0-9]+")
 _ORGANIZATION = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
@@ -152,9 +183,10 @@ def _check_stack_slug(value: str) -> str:
 
 
 def _check_region(value: str) -> str:
-    if not _REGION.fullmatch(value):
+    if value not in REGION_ALIASES and not _REGION.fullmatch(value):
         raise ValueError(
-            "must be a Grafana Cloud region slug such as us, eu, au or prod-us-east-0 "
+            f"must be a Grafana Cloud region: {', '.join(REGION_ALIASES)}, or a cluster slug "
+            "such as prod-us-east-0 or prod-ap-southeast-1 "
             f"(list: https://grafana.com/api/stack-regions), got {value!r}"
         )
     return value
@@ -225,6 +257,8 @@ _LABEL_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 _RECEIVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,62}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _HTTP_URL = re.compile(r"https?://[^\s/$.?#][^\s]*")
+_AUTH_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+_RUNBOOK_BASE_URL = re.compile(r"https?://\S+|docs/runbooks\.md")
 
 
 def duration_seconds(value: str) -> float:
@@ -239,16 +273,6 @@ def _check_duration(value: str) -> str:
     if not _DURATION.fullmatch(value):
         raise ValueError("must be a duration such as 30s, 5m, 4h or 1d")
     return value
-
-
-def _check_pattern(pattern: re.Pattern[str], what: str) -> Any:
-    # The value is not echoed: a `secure:` leaf makes every value of its top-level key secret.
-    def check(value: str) -> str:
-        if not pattern.fullmatch(value):
-            raise ValueError(f"must be {what}")
-        return value
-
-    return AfterValidator(check)
 
 
 Duration = Annotated[str, AfterValidator(_check_duration)]
@@ -286,6 +310,11 @@ class AlertThresholds(_Model):
 
     @model_validator(mode="after")
     def _warnings_below_alerts(self) -> AlertThresholds:
+        if self.monthly_budget_usd < self.daily_budget_usd:
+            raise ValueError(
+                f"monthlyBudgetUsd ({self.monthly_budget_usd:g}) must not be below "
+                f"dailyBudgetUsd ({self.daily_budget_usd:g})"
+            )
         ordered = (
             ("errorRateWarningPercent", "errorRateCriticalPercent"),
             ("sloCostPerOperationUsd", "costPerOperationUsd"),
@@ -311,10 +340,30 @@ class SlackReceiver(_Model):
     mention_channel: Literal["here", "channel"] | None = None
 
 
+def _webhook_url(value: Any) -> Any:
+    """A plain URL stays plain; one that carries credentials must be a Pulumi secret."""
+    if not isinstance(value, str):
+        raise ValueError("must be an http(s) URL")
+    if not _HTTP_URL.fullmatch(value):
+        raise ValueError("must be an http(s) URL")
+    if isinstance(value, _SecretText):
+        return pulumi.Output.secret(str(value))
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None or parts.query:
+        raise ValueError(
+            "carries credentials (user:password@ or a query string such as ?token=), so it "
+            "must be stored as a secret: set it with `pulumi config set --secret --path "
+            "'alerting.receivers[<n>].webhook.url' <url>`"
+        )
+    return value
+
+
 class WebhookReceiver(_Model):
-    url: HttpUrl
+    url: Annotated[str | pulumi.Output, BeforeValidator(_webhook_url)]
     # Sent as `Authorization: <scheme> <credentials>`.
-    authorization_scheme: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]*$")] = "Bearer"
+    authorization_scheme: Annotated[
+        str, _check_pattern(_AUTH_SCHEME, "a letter then letters, digits or '-', such as Bearer")
+    ] = "Bearer"
     authorization_credentials: SecretString | None = None
     basic_auth_user: str | None = None
     basic_auth_password: SecretString | None = None
@@ -376,9 +425,9 @@ class AlertingSettings(_Model):
 
     team: LabelValue = "llm-platform"
     # Where docs/runbooks.md is published; each rule links to its section (#anchor).
-    runbook_base_url: Annotated[str, Field(pattern=r"^(https?://\S+|docs/runbooks\.md)$")] = (
-        "docs/runbooks.md"
-    )
+    runbook_base_url: Annotated[
+        str, _check_pattern(_RUNBOOK_BASE_URL, "an http(s) URL, or docs/runbooks.md")
+    ] = "docs/runbooks.md"
     thresholds: AlertThresholds = AlertThresholds()
     receivers: list[Receiver] = []
     notifications: Notifications = Notifications()
@@ -423,7 +472,10 @@ class Settings(_Model):
         return self
 
 
-_ERROR_HEADING = "invalid stack settings (stacks/Pulumi.<stack>.yaml):\n  "
+def _error_heading(source: str) -> str:
+    return f"invalid stack settings ({source}):\n  "
+
+
 # Secrets a target cannot run without, which a committed stack file cannot hold for everyone:
 # each user sets them (`pulumi config set --secret`); tools/synth stands in for them.
 SECRETS_REQUIRED_BY_TARGET: dict[str, tuple[str, ...]] = {"cloud": ("cloudAccessPolicyToken",)}
@@ -520,7 +572,7 @@ def _place(document: dict[str, Any], path: list[str], value: Any, key: str) -> l
     return [key]
 
 
-def _nest(values: Mapping[str, Any], secret_keys: set[str]) -> dict[str, Any]:
+def _nest(values: Mapping[str, Any], secret_keys: set[str], source: str) -> dict[str, Any]:
     """Config as `pulumi config set` stores it -> one nested document.
 
     Without `--path` the CLI stores a dotted key flat (`local.ports.grafana`); with it, nested
@@ -543,7 +595,7 @@ def _nest(values: Mapping[str, Any], secret_keys: set[str]) -> dict[str, Any]:
                 f"{PROJECT}:{twice}: set twice (as a dotted key and inside its parent); keep one"
             )
     if problems:
-        raise SettingsError(_ERROR_HEADING + "\n  ".join(problems))
+        raise SettingsError(_error_heading(source) + "\n  ".join(problems))
     return document
 
 
@@ -557,14 +609,25 @@ def _mark_secret(value: Any) -> Any:
     return value
 
 
+def config_path(loc: tuple[Any, ...]) -> str:
+    """A validation location as `pulumi config set --path` spells it: `receivers[0].name`."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path
+
+
 def _describe(error: Mapping[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"])
+    key = config_path(tuple(error["loc"]))
     message = re.sub(r"^Value error, ", "", error["msg"])
     if not key:
         return message
     where = f"{PROJECT}:{key}"
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown setting"
+    if error["type"] == "model_type":
+        # pydantic names the model class here; a reader of the stack file needs the shape.
+        message = "must be a mapping of settings (indented `key: value` lines)"
     if error["type"] not in ("value_error", "missing") and "input" in error:
         given = error["input"]
         if not isinstance(given, Mapping | list) and not isinstance(given, _SecretText):
@@ -589,13 +652,15 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return sorted(f.alias or name for name, f in model.model_fields.items())
 
 
-def parse_settings(values: Mapping[str, Any], secret_keys: set[str]) -> Settings:
-    """Validate `llm-o11y:*` config values (keys without the project prefix).
+def parse_settings(
+    values: Mapping[str, Any], secret_keys: set[str], source: str = "stacks/Pulumi.<stack>.yaml"
+) -> Settings:
+    """Validate `llm-o11y:*` config values (keys without the project prefix) read from `source`.
 
     Keys may be nested (`local: {ports: ...}`) or flat (`local.ports.grafana`), as the CLI
     writes them with and without `--path`.
     """
-    document = _coerce(Settings, _nest(values, secret_keys))
+    document = _coerce(Settings, _nest(values, secret_keys, source))
     try:
         return Settings.model_validate(document)
     except ValidationError as exc:
@@ -606,10 +671,15 @@ def parse_settings(values: Mapping[str, Any], secret_keys: set[str]) -> Settings
                 allowed = _allowed_keys(Settings, tuple(error["loc"]))
                 line += f"; allowed here: {', '.join(allowed)}"
             lines.append(line)
-        raise SettingsError(_ERROR_HEADING + "\n  ".join(lines)) from None
+        raise SettingsError(_error_heading(source) + "\n  ".join(lines)) from None
 
 
 def load_settings() -> Settings:
     """Read and validate this stack's settings; raises SettingsError naming each bad key."""
+    # Imported here: components.stack_file imports this module.
+    from components.stack_file import check_stack_file, stack_file_name
+
+    stack = pulumi.get_stack()
+    check_stack_file(stack)
     values, secret_keys = _project_config()
-    return parse_settings(values, secret_keys)
+    return parse_settings(values, secret_keys, stack_file_name(stack))

@@ -476,7 +476,7 @@ def _cross_checks() -> Section:
             ),
             top_bars(
                 "App cost by model: JSONL cost logs",
-                "Sum of cost_usd of the JSONL cost records (seed 000, Loki stream "
+                "Sum of cost_usd of the JSONL cost records (Loki stream "
                 'service_name="llm-cost-jsonl") per model over the picker\'s range. Only apps '
                 "that write the log appear, so each model's number should match the metric "
                 "panel beside it for those apps.",
@@ -496,8 +496,8 @@ def _cross_checks() -> Section:
             ),
             stat_panel(
                 "JSONL prompt vs completion tokens",
-                "prompt_tokens and completion_tokens summed over the JSONL cost records (seed "
-                "000, Loki) in the picker's range.",
+                "prompt_tokens and completion_tokens summed over the JSONL cost records (Loki) "
+                "in the picker's range.",
                 "short",
                 logql(jsonl_sum("prompt_tokens"), "Prompt", instant=True),
                 logql(jsonl_sum("completion_tokens"), "Completion", instant=True),

@@ -300,7 +300,8 @@ def test_contact_points_come_from_config(notified_plan: Plan) -> None:
     assert sorted(points) == ["audit", "oncall", "pager", "team-slack"]
     assert points["oncall"].inputs["emails"][0]["addresses"] == ["oncall@example.com"]
     assert points["team-slack"].inputs["slacks"][0]["recipient"] == "#llm-alerts"
-    assert points["pager"].inputs["webhooks"][0]["url"] == "https://pager.example.com/hook"
+    # The whole `alerting` key is secret here, and a secret URL stays secret.
+    assert points["pager"].inputs["webhooks"][0]["url"] == "[secret]"
     assert points["pager"].inputs["webhooks"][0]["authorizationScheme"] == "Bearer"
     for point in points.values():
         assert point.parent == "alerting" and point.provider == "local-grafana-provider"
@@ -387,22 +388,22 @@ MALFORMED: list[tuple[str, dict[str, Any], str]] = [
     (
         "unknown severity",
         {"receivers": [{"name": "a", "severities": ["page"], "email": {"addresses": ["a@b.io"]}}]},
-        "llm-o11y:alerting.receivers.0.severities.0: Input should be 'critical', 'warning' or",
+        "llm-o11y:alerting.receivers[0].severities[0]: Input should be 'critical', 'warning' or",
     ),
     (
         "slack without a URL",
         {"receivers": [{"name": "a", "slack": {"recipient": "#x"}}]},
-        "llm-o11y:alerting.receivers.0.slack.url: Field required",
+        "llm-o11y:alerting.receivers[0].slack.url: Field required",
     ),
     (
         "slack URL in plain text",
         {"receivers": [{"name": "a", "slack": {"url": "https://hooks.slack.com/x"}}]},
-        "llm-o11y:alerting.receivers.0.slack.url: must be stored as a secret",
+        "llm-o11y:alerting.receivers[0].slack.url: must be stored as a secret",
     ),
     (
         "webhook basic auth without a password",
         {"receivers": [{"name": "a", "webhook": {"url": "https://x.io", "basicAuthUser": "u"}}]},
-        "llm-o11y:alerting.receivers.0.webhook: set both basicAuthUser and basicAuthPassword",
+        "llm-o11y:alerting.receivers[0].webhook: set both basicAuthUser and basicAuthPassword",
     ),
     (
         "receiver of two kinds",
@@ -415,7 +416,7 @@ MALFORMED: list[tuple[str, dict[str, Any], str]] = [
                 }
             ]
         },
-        "llm-o11y:alerting.receivers.0: set exactly one of email, slack or webhook",
+        "llm-o11y:alerting.receivers[0]: set exactly one of email, slack or webhook",
     ),
     (
         "duplicate receiver names",
@@ -440,7 +441,7 @@ MALFORMED: list[tuple[str, dict[str, Any], str]] = [
     (
         "bad email address",
         {"receivers": [{"name": "a", "email": {"addresses": ["not-an-address"]}}]},
-        "llm-o11y:alerting.receivers.0.email.addresses.0: must be an email address",
+        "llm-o11y:alerting.receivers[0].email.addresses[0]: must be an email address",
     ),
     (
         "warning rate above the critical rate",

@@ -395,7 +395,7 @@ MALFORMED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
         "bad region",
         cloud(create={"slug": "acmellm", "region": "US East"}),
         TOKEN,
-        "llm-o11y:cloud.create.region: must be a Grafana Cloud region slug",
+        "llm-o11y:cloud.create.region: must be a Grafana Cloud region",
     ),
     (
         "region with a typo",

@@ -9,6 +9,7 @@ import pytest
 
 from components.versions import IMAGES
 from tests.support import program
+from tests.support.external import REPO_ROOT
 from tools.synth import Plan, contains_secret, synth
 
 SERVICES = ("otel-collector", "prometheus", "loki", "tempo", "grafana")
@@ -82,6 +83,37 @@ def test_bind_address_and_ports_come_from_settings() -> None:
     grafana = container(plan, "grafana")
     assert grafana["ports"] == [{"external": 3300, "internal": 3000, "ip": "10.1.2.3"}]
     assert plan.outputs["grafanaUrl"] == "http://10.1.2.3:3300"
+    assert "GF_SERVER_ROOT_URL=http://10.1.2.3:3300/" in grafana["envs"]
+
+
+def test_a_bind_beyond_loopback_is_warned_about_port_by_port() -> None:
+    from components.local_stack import exposure_warning
+    from components.settings import parse_settings
+
+    def warning(bind: str) -> str | None:
+        local = {"bindAddress": bind, "ports": {"loki": 3101}}
+        return exposure_warning(parse_settings({"local": json.dumps(local)}, set()).local)
+
+    assert warning("127.0.0.1") is None
+    assert warning("::1") is None
+    text = warning("192.168.1.20")
+    assert text is not None
+    for exposed in ("Prometheus http://192.168.1.20:9090", "Loki       http://192.168.1.20:3101"):
+        assert exposed in text
+    assert "Tempo      http://192.168.1.20:3200" in text
+    assert "192.168.1.20:4317 (gRPC) and 192.168.1.20:4318 (HTTP)" in text
+    assert "firewall" in text and "no login" in text
+    assert "http://[fd00::5]:3000" in (warning("fd00::5") or "")
+    # Every interface, when asked for: warned; clients (provider, root URL) use loopback.
+    everywhere = warning("0.0.0.0") or ""
+    assert "every interface" in everywhere and "Prometheus http://127.0.0.1:9090" in everywhere
+
+
+def test_a_bind_to_every_interface_keeps_grafana_reachable_on_loopback() -> None:
+    plan = program.run({"local": {"bindAddress": "0.0.0.0"}})
+    grafana = plan.named("local-grafana").inputs
+    assert {p["ip"] for p in grafana["ports"]} == {"0.0.0.0"}
+    assert "GF_SERVER_ROOT_URL=http://127.0.0.1:3000/" in grafana["envs"]
 
 
 def test_every_container_has_a_healthcheck_restart_policy_and_replaces_safely(
@@ -236,3 +268,20 @@ def test_every_resource_uses_an_explicit_provider(local_plan: Plan) -> None:
         is_provider = declared.type.startswith("pulumi:providers:")
         if not (is_component or is_provider):
             assert declared.provider, declared.name
+
+
+def test_prometheus_config_header_names_every_flag_the_program_sets() -> None:
+    from components.local_stack import prometheus_service
+    from components.settings import LocalSettings
+
+    header = "".join(
+        line.lstrip("# ")
+        for line in (REPO_ROOT / "configs" / "prometheus" / "prometheus.yml")
+        .read_text()
+        .splitlines()
+        if line.startswith("#")
+    )
+    for flag in prometheus_service(LocalSettings()).command:
+        # Feature flags are named with their values; other flags by name.
+        named = flag if flag.startswith("--enable-feature") else flag.split("=", 1)[0]
+        assert named in header, f"{flag} is not named in prometheus.yml's header"

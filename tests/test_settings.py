@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -124,3 +125,38 @@ def test_defaults_are_safe() -> None:
     assert settings.target == "local"
     assert str(settings.local.bind_address) == "127.0.0.1"
     assert settings.grafana_admin_password is None
+
+
+@pytest.mark.parametrize(
+    "region",
+    ["us", "us-azure", "eu", "au", "prod-us-east-0", "prod-ap-southeast-1", "prod-gb-south-0",
+     "prod-sa-east-0", "prod-eu-west-2", "prod-us-central-0"],
+)  # fmt: skip
+def test_grafana_cloud_regions_are_accepted(region: str) -> None:
+    from components.settings import parse_settings
+
+    cloud = {"organization": "acme", "create": {"slug": "acmellm", "region": region}}
+    token = {"cloudAccessPolicyToken": "glc_token"}
+    settings = parse_settings({"target": "cloud", "cloud": cloud, **token}, set(token))
+    assert settings.cloud is not None and settings.cloud.create is not None
+    assert settings.cloud.create.region == region
+
+
+def test_values_at_the_edge_of_what_is_allowed_are_accepted(tmp_path: Path) -> None:
+    from components.settings import parse_settings
+
+    webhook = {"url": "https://user:pass@hooks.example.com/x?token=abc"}
+    alerting = {
+        "thresholds": {"dailyBudgetUsd": 50, "monthlyBudgetUsd": 50},
+        "receivers": [{"name": "pager", "webhook": webhook}],
+    }
+    settings = parse_settings(
+        {
+            "local": {"bindAddress": "::1", "jsonlLogDir": str(tmp_path)},
+            "alerting": alerting,
+        },
+        {"alerting"},  # a `secure:` leaf makes the whole key secret
+    )
+    assert str(settings.local.bind_address) == "::1"
+    assert settings.local.jsonl_log_dir == str(tmp_path)
+    assert settings.alerting.thresholds.monthly_budget_usd == 50

@@ -171,3 +171,64 @@ def test_ctrl_c_flushes_and_exits_cleanly(
     assert "interrupted: flushing" in stdout
     assert "Traceback" not in stderr
     assert received.get("/v1/metrics"), "the flush on Ctrl-C should have sent the metrics"
+
+
+class _FakeClock:
+    """time.time and time.sleep for replay(), without waiting."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class _CountingSender:
+    def __init__(self, clock: _FakeClock) -> None:
+        self.clock, self.sent_at = clock, []
+        self.stats = type("Stats", (), {"failures": 0})()
+
+    def _record(self, *_: object) -> None:
+        self.sent_at.append(self.clock.now)
+
+    record_measurement = emit_event = record_request = _record
+
+
+@pytest.mark.parametrize("minutes", [0.25, 1, 10])
+def test_the_replay_keeps_to_its_minutes(minutes: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools import loadgen
+
+    start = 1_800_000_000.0
+    end = start + minutes * 60
+    queue = loadgen.actions(
+        simulate_window(Scenario(users=3, apps=2, app_requests_per_hour=1200), start, minutes)
+    )
+    assert queue and all(start <= action.at <= end for action in queue)
+    clock = _FakeClock(start)
+    monkeypatch.setattr(loadgen, "time", clock)
+    sender = _CountingSender(clock)
+    lines = list(loadgen.replay(sender, queue, (start, end), 5.0, None))  # type: ignore[arg-type]
+    assert clock.now == pytest.approx(end)
+    assert len(sender.sent_at) == len(queue) and max(sender.sent_at) <= end
+    assert lines[-1].startswith(f"[{minutes * 60:6.0f}s/{minutes * 60:.0f}s]")
+
+
+def test_a_quarter_minute_run_ends_on_time(
+    otlp_receiver: tuple[str, dict[str, list[bytes]]],
+) -> None:
+    endpoint, received = otlp_receiver
+    export_interval = 5.0
+    began = time.monotonic()
+    process = _run_loadgen(
+        "--endpoint", endpoint, "--protocol", "http", "--minutes", "0.25",
+        "--export-interval", str(export_interval), "--progress-every", "5",
+    )  # fmt: skip
+    stdout, stderr = process.communicate(timeout=60)
+    elapsed = time.monotonic() - began
+    assert process.returncode == 0, stderr
+    assert elapsed <= 15 * 1.05 + export_interval, f"took {elapsed:.1f}s"
+    assert stdout.rstrip().endswith("done")
+    assert received.get("/v1/metrics")

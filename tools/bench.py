@@ -30,6 +30,7 @@ from tests.support.prometheus import (
     start_on_copy,
 )
 from tests.support.walker import Query, dashboard_queries
+from tools.arguments import OneLineParser, above, at_least
 from tools.telemetry.scenario import DAY, Scenario
 from tools.telemetry.truth import Totals
 
@@ -143,16 +144,18 @@ def print_report(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m tools.bench",
         description="Time each dashboard's PromQL over 24 h, 7 d and 30 d on a real Prometheus.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--users", type=int, default=50, help="Claude Code users")
-    parser.add_argument("--days", type=float, default=30.0, help="days of data")
-    parser.add_argument("--apps", type=int, default=2, help="instrumented LLM apps")
+    parser.add_argument("--users", type=at_least(1, int), default=50, help="Claude Code users")
+    parser.add_argument("--days", type=above(0), default=30.0, help="days of data")
+    parser.add_argument("--apps", type=at_least(0, int), default=2, help="instrumented LLM apps")
     parser.add_argument("--seed", type=int, default=7, help="random seed")
-    parser.add_argument("--repeat", type=int, default=2, help="passes per range (best kept)")
+    parser.add_argument(
+        "--repeat", type=at_least(1, int), default=2, help="passes per range (best kept)"
+    )
     parser.add_argument("--verbose", action="store_true", help="print each query's time")
     parser.add_argument("--dashboard", action="append", help="only these UIDs (repeatable)")
     return parser

@@ -6,13 +6,14 @@ python -m tools.export alerts DIR       # the alert rules as a Prometheus rule f
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import warnings
 from pathlib import Path
 
 import yaml
+
+from tools.arguments import OneLineParser, output_directory
 
 ALERT_RULE_FILE = "llm-o11y-alerts.yaml"
 
@@ -66,7 +67,7 @@ def export_alerts(directory: Path, stack: str | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m tools.export",
         description="Write the program's Grafana content as plain files.",
     )
@@ -77,19 +78,26 @@ def main(argv: list[str] | None = None) -> int:
         "and Tempo datasources (each dashboard asks which to use; defaults are the UIDs "
         "prometheus, loki, tempo)",
     )
-    dashboards.add_argument("directory", type=Path, help="where to write the files")
+    dashboards.add_argument("directory", type=output_directory, help="where to write the files")
     alerts = kinds.add_parser(
         "alerts",
         help=f"{ALERT_RULE_FILE}: the PromQL alert rules as a Prometheus rule file, a test "
         "mirror for `promtool test rules` (Grafana runs the rules, not this file)",
     )
-    alerts.add_argument("directory", type=Path, help="where to write the file")
+    alerts.add_argument("directory", type=output_directory, help="where to write the file")
     alerts.add_argument(
         "--stack", help="use the thresholds of stacks/Pulumi.<stack>.yaml (default: defaults)"
     )
     args = parser.parse_args(argv)
     if args.kind == "alerts":
-        print(export_alerts(args.directory, args.stack))
+        from components.settings import SettingsError
+        from tools.synth import StackConfigError
+
+        try:
+            print(export_alerts(args.directory, args.stack))
+        except (StackConfigError, SettingsError) as exc:
+            print(f"error: --stack {args.stack}: {exc}", file=sys.stderr)
+            return 2
         return 0
     for path in export_dashboards(args.directory):
         print(path)

@@ -4,7 +4,8 @@ Plays a compressed, seeded day of LLM usage in real time against an OTLP endpoin
 collector): Claude Code sessions (metrics and events) and LLM apps (GenAI and HTTP metrics, spans),
 so every dashboard fills within minutes. Optionally appends the JSONL cost log the collector tails.
 Exit status: 0 when all was sent, 1 when exports failed, 2 when the endpoint is unreachable or
-the arguments are invalid, 130 when interrupted (buffered telemetry is flushed first).
+speaks the other OTLP transport, or the arguments are invalid, 130 when interrupted (buffered
+telemetry is flushed first). Traffic stops at the end of --minutes.
 """
 
 import argparse
@@ -13,18 +14,24 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from tools.arguments import OneLineParser, above, at_least, http_url, output_directory
 from tools.telemetry.events import AppRequest, ClaudeCodeEvent, Measurement, Traffic
 from tools.telemetry.logs import jsonl_records
-from tools.telemetry.otlp import EndpointUnreachable, OtlpSender, OtlpTarget, check_reachable
+from tools.telemetry.otlp import (
+    EndpointUnreachable,
+    OtlpSender,
+    OtlpTarget,
+    WrongTransport,
+    check_reachable,
+)
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate_window
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m tools.loadgen",
         description=(
             "Send realistic LLM telemetry (Claude Code metrics and events; GenAI app metrics, "
@@ -35,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--endpoint",
+        type=http_url,
         default="http://127.0.0.1:4317",
         help="OTLP endpoint of the collector (gRPC port 4317, or 4318 with --protocol http)",
     )
@@ -42,18 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--protocol", choices=("grpc", "http"), default="grpc", help="OTLP transport"
     )
     parser.add_argument(
-        "--minutes", type=float, default=10.0, help="how long to send traffic, in minutes"
+        "--minutes", type=above(0), default=10.0, help="how long to send traffic, in minutes"
     )
-    parser.add_argument("--users", type=int, default=3, help="Claude Code users, one session each")
+    parser.add_argument(
+        "--users", type=at_least(0, int), default=3, help="Claude Code users, one session each"
+    )
     parser.add_argument(
         "--apps",
-        type=int,
+        type=at_least(0, int),
         default=2,
         help="instrumented LLM apps (support-bot, pr-review-bot, ...)",
     )
     parser.add_argument(
         "--requests-per-minute",
-        type=float,
+        type=above(0),
         default=20.0,
         help="requests each app serves per minute",
     )
@@ -66,18 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--export-interval",
-        type=float,
+        type=above(0),
         default=15.0,
         help="seconds between metric exports (SDKs default to 60)",
     )
     parser.add_argument(
         "--jsonl-dir",
-        type=Path,
+        type=output_directory,
         default=None,
-        help="also append the JSONL cost log (seed 000 format) to DIR/llm-cost.jsonl",
+        help="also append the JSONL cost log (one JSON call record a line) to DIR/llm-cost.jsonl",
     )
     parser.add_argument(
-        "--progress-every", type=float, default=10.0, help="seconds between progress lines"
+        "--progress-every", type=above(0), default=10.0, help="seconds between progress lines"
     )
     return parser
 
@@ -160,15 +170,12 @@ def replay(
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.minutes <= 0 or args.users < 0 or args.apps < 0 or args.export_interval <= 0:
-        print(
-            "error: --minutes and --export-interval must be > 0; counts must be >= 0",
-            file=sys.stderr,
-        )
-        return 2
     target = OtlpTarget(args.endpoint, args.protocol, args.temporality, args.export_interval)
     try:
         check_reachable(target)
+    except WrongTransport as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except EndpointUnreachable as error:
         print(f"error: {error}. Is the stack running (`make up`)?", file=sys.stderr)
         return 2
@@ -179,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         app_requests_per_hour=args.requests_per_minute * 60,
     )
     start = time.time() + 1.0
+    end = start + args.minutes * 60
     traffic = simulate_window(scenario, start, args.minutes)
     queue = actions(traffic)
     sender = OtlpSender(target)
@@ -193,9 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     interrupted = False
     try:
-        for line in replay(
-            sender, queue, (start, start + args.minutes * 60), args.progress_every, jsonl
-        ):
+        for line in replay(sender, queue, (start, end), args.progress_every, jsonl):
             print(line, flush=True)
     except KeyboardInterrupt:
         interrupted = True

@@ -11,7 +11,6 @@ placeholder for each one.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import runpy
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tools.arguments import OneLineParser, output_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "llm-o11y"
@@ -328,17 +327,18 @@ def stack_config(document: Mapping[str, Any]) -> tuple[dict[str, str], list[str]
     return config, sorted(secret_keys)
 
 
-def load_stack_file(stack: str) -> dict[str, Any]:
-    path = REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml"
+def load_stack_file(stack: str, path: Path | None = None) -> dict[str, Any]:
+    """The checked document of stacks/Pulumi.<stack>.yaml (or of `path`)."""
+    from components.stack_file import read_stack_file
+
+    path = path or REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         available = sorted(
-            p.name[len("Pulumi.") : -len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml")
+            p.name[len("Pulumi.") : -len(".yaml")]
+            for p in (REPO_ROOT / "stacks").glob("Pulumi.*.yaml")
         )
         raise StackConfigError(f"no stack file {path}; stacks: {', '.join(available)}")
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(document, dict):
-        raise StackConfigError(f"{path} is not a YAML mapping")
-    return document
+    return read_stack_file(path)
 
 
 def stand_in_for_required_secrets(config: dict[str, str], secret_keys: list[str]) -> list[str]:
@@ -357,30 +357,37 @@ def stand_in_for_required_secrets(config: dict[str, str], secret_keys: list[str]
     return missing
 
 
-def synth(stack: str) -> Plan:
-    config, secret_keys = stack_config(load_stack_file(stack))
+def synth(
+    stack: str, path: Path | None = None, recorded: list[DeclaredResource] | None = None
+) -> Plan:
+    config, secret_keys = stack_config(load_stack_file(stack, path))
     for key in stand_in_for_required_secrets(config, secret_keys):
         print(
-            f"synth: {key} is not in stacks/Pulumi.{stack}.yaml (each user sets it with "
-            "`pulumi config set --secret`); the plan uses a placeholder",
+            f"synth: {key} is not in {path or f'stacks/Pulumi.{stack}.yaml'} (each user sets it "
+            "with `pulumi config set --secret`); the plan uses a placeholder",
             file=sys.stderr,
         )
-    return run_program(config, secret_keys, stack)
+    return run_program(config, secret_keys, stack, recorded)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m tools.synth",
         description="Run the Pulumi program under mocks with stacks/Pulumi.<stack>.yaml and "
         "print every declared resource (type, name, parent, provider, options, inputs) as "
         'deterministic JSON, secrets replaced by "[secret]".',
     )
     parser.add_argument("stack", help="stack name, e.g. local (reads stacks/Pulumi.<stack>.yaml)")
-    parser.add_argument("--out", type=Path, help="write the JSON here instead of stdout")
+    parser.add_argument("--out", type=output_file, help="write the JSON here instead of stdout")
+    parser.add_argument(
+        "--stack-file", type=Path, help="read this file instead of stacks/Pulumi.<stack>.yaml"
+    )
     args = parser.parse_args(argv)
+    from components.settings import SettingsError
+
     try:
-        plan = synth(args.stack)
-    except StackConfigError as exc:
+        plan = synth(args.stack, args.stack_file)
+    except (StackConfigError, SettingsError) as exc:
         print(f"synth: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the program's own error, e.g. invalid settings
@@ -388,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     text = plan.as_json()
     if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)

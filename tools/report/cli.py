@@ -11,10 +11,10 @@ import sys
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import NoReturn
 
 from components.settings import AlertThresholds
 from dashboards.pricing import load_pricing
+from tools.arguments import OneLineParser, above, at_least, http_url, output_directory
 from tools.report.api import (
     LOKI_AUTH_ENV,
     PROMETHEUS_AUTH_ENV,
@@ -35,13 +35,6 @@ LOCAL_PROMETHEUS = "http://127.0.0.1:9090"
 LOCAL_LOKI = "http://127.0.0.1:3100"
 # The alert rules' default daily budget (components/settings.py, seed 002's "cost > $50/day").
 DAILY_BUDGET_USD = Decimal(str(AlertThresholds.model_fields["daily_budget_usd"].default))
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Argument errors as one line on stderr (argparse would add the usage block)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--prometheus",
         metavar="URL",
+        type=http_url,
         default=LOCAL_PROMETHEUS,
         help="Prometheus API root (Grafana Cloud: https://prometheus-prod-NN-....grafana.net"
         "/api/prom; default: %(default)s)",
@@ -76,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--loki",
         metavar="URL",
+        type=http_url,
         nargs="?",
         const=LOCAL_LOKI,
         default=None,
@@ -85,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out",
         metavar="DIR",
-        type=Path,
+        type=output_directory,
         default=Path("reports"),
         help="folder to write into (default: %(default)s)",
     )
@@ -98,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--top",
-        type=int,
+        type=at_least(1, int),
         default=10,
         help="how many users and day-over-day changes to list (default: %(default)s)",
     )
@@ -123,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=above(0),
         default=60.0,
         help="seconds to wait for each query (default: %(default)s)",
     )
@@ -200,8 +195,6 @@ def main(argv: list[str] | None = None) -> int:
         budget, budget_source = _budget(args.budget, period)
     except PeriodError as error:
         return _fail(str(error), 2)
-    if args.top < 1 or args.timeout <= 0:
-        return _fail("--top must be >= 1 and --timeout > 0", 2)
     began = time.monotonic()
 
     def progress(line: str) -> None:

@@ -8,8 +8,8 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
+from tools.arguments import OneLineParser, above, at_least, output_file
 from tools.telemetry.logs import write_jsonl, write_loki_entries
 from tools.telemetry.openmetrics import write_openmetrics
 from tools.telemetry.scenario import Scenario
@@ -19,7 +19,7 @@ from tools.telemetry.truth import true_totals
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m tools.telemetry",
         description="Generate seeded LLM telemetry: backfill input, log records, true totals.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -27,29 +27,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "output",
         choices=("openmetrics", "jsonl", "loki", "totals"),
-        help="openmetrics: promtool backfill input; jsonl: seed 000 cost log; loki: log entries "
+        help="openmetrics: promtool backfill input; jsonl: JSONL cost log; loki: log entries "
         "as Loki stores them; totals: the true totals as JSON",
     )
-    parser.add_argument("path", type=Path, nargs="?", help="file to write (totals: stdout)")
+    parser.add_argument("path", type=output_file, nargs="?", help="file to write (totals: stdout)")
     defaults = Scenario()
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
-    parser.add_argument("--days", type=float, default=defaults.days, help="days of data")
-    parser.add_argument("--users", type=int, default=defaults.users, help="Claude Code users")
+    parser.add_argument("--days", type=above(0), default=defaults.days, help="days of data")
+    parser.add_argument(
+        "--users", type=at_least(0, int), default=defaults.users, help="Claude Code users"
+    )
     parser.add_argument(
         "--sessions-per-user-per-day",
-        type=float,
+        type=at_least(0),
         default=defaults.sessions_per_user_per_day,
         help="mean Claude Code sessions per user per working day",
     )
-    parser.add_argument("--apps", type=int, default=defaults.apps, help="instrumented LLM apps")
+    parser.add_argument(
+        "--apps", type=at_least(0, int), default=defaults.apps, help="instrumented LLM apps"
+    )
     parser.add_argument(
         "--app-requests-per-hour",
-        type=float,
+        type=above(0),
         default=defaults.app_requests_per_hour,
         help="peak requests per hour per app",
     )
     parser.add_argument(
-        "--app-days", type=float, default=None, help="only the last N days have app traffic"
+        "--app-days", type=above(0), default=None, help="only the last N days have app traffic"
     )
     parser.add_argument(
         "--no-start-zero-samples",
@@ -60,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.output != "totals" and args.path is None:
+        parser.error(f"{args.output} needs a file path")
+    if args.app_days is not None and args.app_days > args.days:
+        parser.error(f"--app-days {args.app_days:g} must not exceed --days {args.days:g}")
     scenario = Scenario(
         seed=args.seed,
         days=args.days,
@@ -79,9 +88,6 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps({key: _jsonable(value) for key, value in totals.__dict__.items()}, indent=2)
         )
         return 0
-    if args.path is None:
-        print(f"error: {args.output} needs a file path", file=sys.stderr)
-        return 2
     writers = {
         "openmetrics": lambda: write_openmetrics(stored_families(traffic, scenario), args.path),
         "jsonl": lambda: write_jsonl(traffic, args.path),

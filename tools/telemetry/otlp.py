@@ -41,6 +41,10 @@ class EndpointUnreachable(RuntimeError):
     """The collector's OTLP port does not accept connections."""
 
 
+class WrongTransport(EndpointUnreachable):
+    """The port accepts connections but speaks the other OTLP transport."""
+
+
 @dataclass(frozen=True)
 class OtlpTarget:
     endpoint: str  # e.g. http://127.0.0.1:4317 (grpc) or http://127.0.0.1:4318 (http)
@@ -58,17 +62,39 @@ class OtlpTarget:
         return parsed.hostname or "127.0.0.1", parsed.port or default
 
 
+def _first_answer(connection: socket.socket, host: str) -> bytes:
+    """What the port answers to a plain HTTP/1.1 request (b"" when it says nothing in time)."""
+    try:
+        connection.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        return connection.recv(16)
+    except OSError:
+        return b""
+
+
 def check_reachable(target: OtlpTarget, timeout: float = 3.0) -> None:
-    """Fail fast, before any SDK retries with backoff for minutes."""
+    """Fail fast, before any SDK retries with backoff for minutes; also when the port speaks
+    the other OTLP transport (gRPC needs HTTP/2, OTLP/HTTP answers HTTP/1.1)."""
     host, port = target.host_port
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            plain = urllib.parse.urlsplit(target.endpoint).scheme != "https"
+            answer = _first_answer(connection, host) if plain else b""
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
         raise EndpointUnreachable(
             f"cannot reach the OTLP endpoint {host}:{port}: {reason}"
         ) from None
+    speaks_http1 = answer.startswith(b"HTTP/1.")
+    if target.protocol == "grpc" and speaks_http1:
+        raise WrongTransport(
+            f"{host}:{port} answers HTTP/1.1, so it is an OTLP/HTTP port, not gRPC: use "
+            "--protocol http, or the collector's gRPC port (4317)"
+        )
+    if target.protocol == "http" and answer and not speaks_http1:
+        raise WrongTransport(
+            f"{host}:{port} does not answer HTTP/1.1 (a gRPC port?): use --protocol grpc, or "
+            "the collector's OTLP/HTTP port (4318)"
+        )
 
 
 def _exporters(target: OtlpTarget) -> tuple[Any, Any, Any]:

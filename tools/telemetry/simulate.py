@@ -463,11 +463,19 @@ def simulate_window(scenario: Scenario, start: float, minutes: float) -> Traffic
         )
         app_processes.append(process)
         requests.extend(_requests_of(scenario, profile, process, scenario.users, shaped=False))
+    # A turn or request that would finish after the window is not played: the demo keeps to
+    # its --minutes.
     return Traffic(
         claude_code_processes=tuple(processes),
-        claude_code_events=tuple(sorted(recorder.events, key=lambda event: event.time)),
-        claude_code_measurements=tuple(sorted(recorder.measurements, key=lambda m: m.time)),
+        claude_code_events=tuple(
+            sorted((e for e in recorder.events if e.time <= end), key=lambda e: e.time)
+        ),
+        claude_code_measurements=tuple(
+            sorted((m for m in recorder.measurements if m.time <= end), key=lambda m: m.time)
+        ),
         app_processes=tuple(app_processes),
-        app_requests=tuple(sorted(requests, key=lambda request: request.time)),
+        app_requests=tuple(
+            sorted((r for r in requests if r.time + r.duration <= end), key=lambda r: r.time)
+        ),
         outages=(),
     )
