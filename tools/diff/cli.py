@@ -1,0 +1,73 @@
+"""`python -m tools.diff`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tools.diff.model import Side
+from tools.diff.report import compare, render
+from tools.diff.sources import SourceError, default_base, git, load_plans, plan_refs, resolve
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.diff",
+        description="Print, as Markdown, what a change does: infrastructure replaced or "
+        "deleted (destructive first), dashboard panels and queries, alert thresholds and "
+        "receivers, stack settings. Each side is planned offline with tools.synth; no "
+        "Grafana, Pulumi CLI, state or credentials are needed.",
+    )
+    parser.add_argument(
+        "base",
+        nargs="?",
+        help="git ref of the code before the change (default: the merge base of HEAD with main)",
+    )
+    parser.add_argument(
+        "head", nargs="?", help="git ref of the code after the change (default: the working tree)"
+    )
+    parser.add_argument(
+        "--plans",
+        nargs=2,
+        type=Path,
+        metavar=("BASE", "HEAD"),
+        help="compare two offline plans instead: tools.synth JSON files, or folders of "
+        "<stack>.json such as tests/snapshots",
+    )
+    parser.add_argument("--out", type=Path, help="write the Markdown here instead of stdout")
+    args = parser.parse_args(argv)
+    if args.plans and (args.base or args.head):
+        parser.error("give git refs or --plans, not both")
+    return args
+
+
+def label(ref: str | None, commit: str | None) -> str:
+    if ref is None:
+        return "the working tree"
+    return f"`{ref}` ({commit[:10]})" if commit and commit != ref else f"`{ref}`"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.plans:
+            base: Side = load_plans(args.plans[0])
+            head: Side = load_plans(args.plans[1])
+            labels = (f"`{args.plans[0]}`", f"`{args.plans[1]}`")
+        else:
+            base_ref = args.base or default_base()
+            base, head = plan_refs(base_ref, args.head)
+            head_commit = resolve(args.head) if args.head else None
+            base_name = args.base or f"merge base of HEAD with main, {git('rev-parse', '--short', base_ref)}"
+            labels = (label(base_name, resolve(base_ref)), label(args.head, head_commit))
+    except SourceError as exc:
+        print(f"diff: {exc}", file=sys.stderr)
+        return 2
+    stacks = sorted(set(base) | set(head))
+    text = render(compare(base, head), labels[0], labels[1], stacks)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,352 @@
+"""Infrastructure: resources added, removed and changed, and what each replacement costs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tools.diff.model import Finding, Level, Section, StackPlan
+from tools.diff.replacement import dashboard_uid, forcing_fields
+from tools.diff.values import MISSING, change_line, changed_paths, code, short
+
+CONTAINER = "docker:index/container:Container"
+VOLUME = "docker:index/volume:Volume"
+NETWORK = "docker:index/network:Network"
+IMAGE = "docker:index/remoteImage:RemoteImage"
+DATASOURCE = "grafana:oss/dataSource:DataSource"
+FOLDER = "grafana:oss/folder:Folder"
+DASHBOARD = "grafana:oss/dashboard:Dashboard"
+RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
+CLOUD_STACK = "grafana:cloud/stack:Stack"
+TOKENS = (
+    "grafana:cloud/stackServiceAccountToken:StackServiceAccountToken",
+    "grafana:cloud/accessPolicyToken:AccessPolicyToken",
+)
+# Their in-place changes are read in the Dashboards and Alert rules sections.
+DESCRIBED_ELSEWHERE = (DASHBOARD, RULE_GROUP)
+# Option changes that matter to a reviewer (dependsOn follows the code and is left out).
+OPTIONS = ("deleteBeforeReplace", "retainOnDelete", "ignoreChanges", "additionalSecretOutputs")
+MAX_DETAILS = 8
+
+Resource = dict[str, Any]
+Cost = tuple[Level, str]
+
+
+def kind(resource: Resource) -> str:
+    return str(resource["type"]).rsplit(":", 1)[-1]
+
+
+def is_lookup(resource: Resource) -> bool:
+    """Provider functions (getStack) are recorded in the plan beside resources."""
+    return kind(resource)[:1].islower()
+
+
+def describe(resource: Resource) -> str:
+    noun = "lookup" if is_lookup(resource) else kind(resource)
+    return f"{noun} {code(resource['name'])}"
+
+
+def identity(resource: Resource) -> str | None:
+    """What names the real thing (a uid, a Docker name), to pair a logical rename."""
+    inputs = resource.get("inputs") or {}
+    if resource["type"] == DASHBOARD:
+        return dashboard_uid(inputs)
+    for key in ("uid", "name", "slug"):
+        if isinstance(inputs.get(key), str):
+            return inputs[key]
+    return json.dumps(inputs, sort_keys=True) if inputs else None
+
+
+def option(resource: Resource, name: str) -> Any:
+    return (resource.get("options") or {}).get(name)
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def folder_contents(plan: StackPlan, uid: str | None) -> str:
+    groups = [
+        g for g in plan.of_type(RULE_GROUP) if (g.get("inputs") or {}).get("folderUid") == uid
+    ]
+    rules = sum(len((g.get("inputs") or {}).get("rules") or []) for g in groups)
+    boards = [d for d in plan.of_type(DASHBOARD) if (d.get("inputs") or {}).get("folder") == uid]
+    return f"{count(rules, 'alert rule')} and {count(len(boards), 'dashboard')}"
+
+
+def datasource_users(plan: StackPlan, uid: str | None) -> str:
+    """How many dashboards and alert rules of `plan` still refer to datasource `uid`."""
+    needle = json.dumps(uid)
+    boards = sum(
+        1 for d in plan.of_type(DASHBOARD) if needle in str((d.get("inputs") or {}).get("configJson"))
+    )
+    rules = sum(
+        1
+        for g in plan.of_type(RULE_GROUP)
+        for rule in (g.get("inputs") or {}).get("rules") or []
+        if any(stage.get("datasourceUid") == uid for stage in rule.get("datas") or [])
+    )
+    return f"{count(boards, 'dashboard')} and {count(rules, 'alert rule')}"
+
+
+def rules_linking(plan: StackPlan, dashboard: str | None) -> int:
+    return sum(
+        1
+        for g in plan.of_type(RULE_GROUP)
+        for rule in (g.get("inputs") or {}).get("rules") or []
+        if (rule.get("annotations") or {}).get("__dashboardUid__") == dashboard
+    )
+
+
+def replace_cost(before: Resource, after: Resource, base: StackPlan, head: StackPlan) -> Cost:
+    """What deleting `before` and creating `after` does, in the words a reviewer needs."""
+    old, new = before.get("inputs") or {}, after.get("inputs") or {}
+    token = after["type"]
+    if token == VOLUME:
+        return Level.DESTRUCTIVE, f"Docker deletes volume {code(str(old.get('name')))} and its data"
+    if token == CONTAINER:
+        if option(after, "deleteBeforeReplace"):
+            return Level.DISRUPTIVE, "the container restarts: down until the new one is healthy"
+        return Level.DISRUPTIVE, (
+            "the container restarts, its replacement created first: a fixed name or host port "
+            "collides (set deleteBeforeReplace)"
+        )
+    if token == NETWORK:
+        return Level.DISRUPTIVE, "every container on the network is recreated with it"
+    if token == IMAGE:
+        return Level.CHANGE, f"pulls {short(new.get('name'))}"
+    if token == FOLDER:
+        return Level.DESTRUCTIVE, (
+            f"Grafana deletes folder {code(str(old.get('uid')))} with the "
+            f"{folder_contents(base, old.get('uid'))} in it; links to it break"
+        )
+    if token == DATASOURCE:
+        return Level.DESTRUCTIVE, (
+            f"uid {code(str(old.get('uid')))} → {code(str(new.get('uid')))} orphans what refers "
+            f"to the old uid ({datasource_users(head, old.get('uid'))} here, and any "
+            "hand-made dashboard)"
+        )
+    if token == DASHBOARD:
+        uid = dashboard_uid(old)
+        return Level.DESTRUCTIVE, (
+            f"uid {code(str(uid))} → {code(str(dashboard_uid(new)))}: the URL /d/{uid} stops "
+            f"working, its version history is lost, {count(rules_linking(head, uid), 'alert rule')}"
+            " still link to it"
+        )
+    if token == RULE_GROUP:
+        rules = len(old.get("rules") or [])
+        return Level.DISRUPTIVE, (
+            f"its {count(rules, 'rule')} are deleted and created again: alert state and history "
+            "start over"
+        )
+    if token == CLOUD_STACK:
+        return Level.DESTRUCTIVE, (
+            f"Grafana Cloud deletes stack {code(str(old.get('slug')))} with all its data"
+        )
+    if token in TOKENS:
+        return Level.DISRUPTIVE, "a new token replaces the old one: clients still using it fail"
+    if token.startswith("random:"):
+        return Level.DISRUPTIVE, "a new value is generated; whatever stored the old one keeps it"
+    return Level.DISRUPTIVE, "it is deleted and created again"
+
+
+def delete_cost(resource: Resource, base: StackPlan, head: StackPlan) -> Cost:
+    inputs = resource.get("inputs") or {}
+    token = resource["type"]
+    if token == VOLUME:
+        return Level.DESTRUCTIVE, f"Docker deletes volume {code(str(inputs.get('name')))} and its data"
+    if token == FOLDER:
+        return Level.DESTRUCTIVE, (
+            f"Grafana deletes folder {code(str(inputs.get('uid')))} with the "
+            f"{folder_contents(base, inputs.get('uid'))} in it"
+        )
+    if token == DATASOURCE:
+        return Level.DESTRUCTIVE, (
+            f"{datasource_users(head, inputs.get('uid'))} of the new plan still use uid "
+            f"{code(str(inputs.get('uid')))}"
+        )
+    if token == CLOUD_STACK:
+        return Level.DESTRUCTIVE, (
+            f"Grafana Cloud deletes stack {code(str(inputs.get('slug')))} with all its data"
+        )
+    if token == DASHBOARD:
+        uid = dashboard_uid(inputs)
+        return Level.CHANGE, f"/d/{uid} stops working and its version history is lost"
+    if token == CONTAINER:
+        return Level.DISRUPTIVE, "the service stops"
+    if token in TOKENS:
+        return Level.DISRUPTIVE, "clients still using the token fail"
+    return Level.CHANGE, ""
+
+
+def with_protection(resource: Resource, cost: Cost, action: str) -> Cost:
+    if not option(resource, "protect"):
+        return cost
+    level, text = cost
+    note = (
+        f"protected: `pulumi up` refuses to {action} it until `pulumi state unprotect`, "
+        "and then"
+    )
+    return Level.DESTRUCTIVE, f"{note} {text}" if text else note.removesuffix(", and then")
+
+
+def detail_lines(before: Resource, after: Resource) -> tuple[str, ...]:
+    paths = changed_paths(before.get("inputs") or {}, after.get("inputs") or {})
+    lines = [change_line(path, old, new) for path, old, new in paths[:MAX_DETAILS]]
+    if len(paths) > MAX_DETAILS:
+        lines.append(f"and {len(paths) - MAX_DETAILS} more")
+    return tuple(lines)
+
+
+def pair_renames(
+    removed: list[Resource], added: list[Resource]
+) -> list[tuple[Resource, Resource]]:
+    """Removed and added resources of one type that name the same real thing."""
+    pairs = []
+    for old in removed:
+        match = next(
+            (
+                new
+                for new in added
+                if new["type"] == old["type"]
+                and identity(new) is not None
+                and identity(new) == identity(old)
+            ),
+            None,
+        )
+        if match is not None:
+            pairs.append((old, match))
+            added = [a for a in added if a is not match]
+    return pairs
+
+
+def compare(
+    before: Resource,
+    after: Resource,
+    base: StackPlan,
+    head: StackPlan,
+    new_urn_reason: str | None = None,
+) -> list[Finding]:
+    """Findings for one resource present on both sides (under the same or a new name)."""
+    found: list[Finding] = []
+    subject = describe(after)
+    if before.get("parent") != after.get("parent") and new_urn_reason is None:
+        new_urn_reason = (
+            f"its parent changes ({short(before.get('parent'))} → {short(after.get('parent'))})"
+        )
+    details = detail_lines(before, after)
+    forcing = forcing_fields(after["type"], before.get("inputs") or {}, after.get("inputs") or {})
+    if new_urn_reason is not None:
+        level, cost = with_protection(
+            before, replace_cost(before, after, base, head), "replace"
+        )
+        found.append(
+            Finding(
+                Section.INFRASTRUCTURE,
+                level,
+                f"{subject} is **replaced**: {new_urn_reason}, so its URN changes and Pulumi "
+                f"deletes and re-creates it unless the code sets an alias; {cost}",
+                details,
+            )
+        )
+    elif forcing:
+        level, cost = with_protection(
+            before, replace_cost(before, after, base, head), "replace"
+        )
+        fields = ", ".join(code(f) for f in forcing)
+        found.append(
+            Finding(
+                Section.INFRASTRUCTURE,
+                level,
+                f"{subject} is **replaced** ({fields} force a new resource): {cost}",
+                details,
+            )
+        )
+    elif details and forcing is None and not is_lookup(after):
+        found.append(
+            Finding(
+                Section.INFRASTRUCTURE,
+                Level.CHANGE,
+                f"{subject} changes; whether that replaces it is not known for "
+                f"{code(after['type'])} here (check `pulumi preview`)",
+                details,
+            )
+        )
+    elif details and after["type"] not in DESCRIBED_ELSEWHERE:
+        what = "arguments change" if is_lookup(after) else "is updated in place"
+        found.append(Finding(Section.INFRASTRUCTURE, Level.CHANGE, f"{subject} {what}", details))
+    found += option_changes(before, after)
+    return found
+
+
+def option_changes(before: Resource, after: Resource) -> list[Finding]:
+    found = []
+    subject = describe(after)
+    was, now = bool(option(before, "protect")), bool(option(after, "protect"))
+    if was and not now:
+        found.append(
+            Finding(
+                Section.INFRASTRUCTURE,
+                Level.DISRUPTIVE,
+                f"{subject} **loses its protection**: a `pulumi destroy` deletes it from now on",
+            )
+        )
+    elif now and not was:
+        found.append(Finding(Section.INFRASTRUCTURE, Level.CHANGE, f"{subject} becomes protected"))
+    changed = [
+        change_line(name, option(before, name), option(after, name))
+        for name in OPTIONS
+        if option(before, name) != option(after, name)
+    ]
+    if changed:
+        found.append(
+            Finding(Section.INFRASTRUCTURE, Level.CHANGE, f"{subject} options change", tuple(changed))
+        )
+    if before.get("provider") != after.get("provider"):
+        found.append(
+            Finding(
+                Section.INFRASTRUCTURE,
+                Level.DISRUPTIVE,
+                f"{subject} moves from provider {short(before.get('provider'))} to "
+                f"{short(after.get('provider'))}: Pulumi replaces it unless both providers are "
+                "configured alike",
+            )
+        )
+    return found
+
+
+def infrastructure(base: StackPlan, head: StackPlan) -> list[Finding]:
+    before, after = base.by_key(), head.by_key()
+    removed = [before[k] for k in sorted(set(before) - set(after))]
+    added = [after[k] for k in sorted(set(after) - set(before))]
+    found: list[Finding] = []
+    for old, new in pair_renames(removed, added):
+        removed.remove(old)
+        added.remove(new)
+        reason = f"its logical name changes from {code(old['name'])}"
+        found += compare(old, new, base, head, new_urn_reason=reason)
+    for key in sorted(set(before) & set(after)):
+        found += compare(before[key], after[key], base, head)
+    for resource in removed:
+        level, cost = with_protection(resource, delete_cost(resource, base, head), "delete")
+        text = f"{describe(resource)} is **deleted**" + (f": {cost}" if cost else "")
+        found.append(Finding(Section.INFRASTRUCTURE, level, text))
+    for resource in added:
+        found.append(Finding(Section.INFRASTRUCTURE, Level.CHANGE, f"{describe(resource)} is added"))
+    found += output_changes(base.outputs, head.outputs)
+    return found
+
+
+def output_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Finding]:
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, MISSING), after.get(key, MISSING)
+        if old != new:
+            lines.append(change_line(key, old, new))
+    if not lines:
+        return []
+    return [Finding(Section.INFRASTRUCTURE, Level.CHANGE, "Stack outputs change", tuple(lines))]
+
+
+DiffFunction = Callable[[StackPlan, StackPlan], list[Finding]]
