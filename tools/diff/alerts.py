@@ -13,7 +13,18 @@ from tools.diff.values import MISSING, before_after, change_line, changed_paths,
 
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
-COMPARISONS = {"gt": ">", "lt": "<", "eq": "=", "ne": "!=", "gte": ">=", "lte": "<="}
+COMPARISONS = {
+    "gt": ">",
+    "lt": "<",
+    "eq": "=",
+    "ne": "!=",
+    "gte": ">=",
+    "lte": "<=",
+    "within_range": "within",
+    "outside_range": "outside",
+    "within_range_included": "within (inclusive)",
+    "outside_range_included": "outside (inclusive)",
+}
 RANGE = re.compile(r"\[([0-9]+[smhdwy](?:[0-9]+[smhdwy])*|\$__\w+)(?::[^\]]*)?\]")
 # Rule fields with their own line; the rest are listed by path.
 NAMED = {"uid", "name", "datas", "for", "labels", "noDataState", "execErrState", "annotations"}
@@ -39,7 +50,7 @@ def threshold(rule: Rule) -> str | None:
         for condition in model.get("conditions") or []:
             evaluator = condition.get("evaluator") or {}
             op = COMPARISONS.get(evaluator.get("type"), evaluator.get("type"))
-            params = " and ".join(_number(p) for p in evaluator.get("params") or [])
+            params = "..".join(_number(p) for p in evaluator.get("params") or [])
             found.append(f"{op} {params}")
     return "; ".join(found) or None
 
@@ -185,14 +196,19 @@ def rule_findings(base: StackPlan, head: StackPlan) -> list[Finding]:
     found = []
     for uid in sorted(set(new) - set(old)):
         rule, group = new[uid]
+        name = code(str(rule.get("name")))
+        details = [
+            line
+            for ref, text in sorted(stage_queries(rule).items())
+            if "(" in text or "{" in text
+            for line in before_after(f"query {ref}", None, text)
+        ]
         found.append(
             Finding(
                 Section.ALERTS,
                 Level.CHANGE,
-                f"Rule {code(str(rule.get('name')))} added to group {code(group)} ({summary(rule)})",
-                before_after("query", None, stage_queries(rule).get("A"))
-                if "A" in stage_queries(rule)
-                else (),
+                f"Rule {name} added to group {code(group)} ({summary(rule)})",
+                tuple(details),
             )
         )
     for uid in sorted(set(old) - set(new)):
@@ -268,9 +284,7 @@ def receiver_findings(base: StackPlan, head: StackPlan) -> list[Finding]:
     for name in sorted(set(new) - set(old)):
         found.append(Finding(Section.ALERTS, Level.CHANGE, f"Receiver {label(new[name])} added"))
     for name in sorted(set(old) - set(new)):
-        found.append(
-            Finding(Section.ALERTS, Level.CHANGE, f"Receiver {label(old[name])} removed")
-        )
+        found.append(Finding(Section.ALERTS, Level.CHANGE, f"Receiver {label(old[name])} removed"))
     for name in sorted(set(old) & set(new)):
         paths = changed_paths(old[name].get("inputs") or {}, new[name].get("inputs") or {})
         if paths:
@@ -287,7 +301,7 @@ def receiver_findings(base: StackPlan, head: StackPlan) -> list[Finding]:
     before, after = routes(old_policy), routes(new_policy)
     if before != after:
         lines = [f"+ {code(line)}" for line in after if line not in before]
-        lines += [f"− {code(line)}" for line in before if line not in after]
+        lines += [f"- {code(line)}" for line in before if line not in after]
         if not new_policy:
             lines.append("no notification policy: nobody is notified")
         timing = changed_paths(
@@ -295,9 +309,7 @@ def receiver_findings(base: StackPlan, head: StackPlan) -> list[Finding]:
             {k: v for k, v in ((new_policy or {}).get("inputs") or {}).items() if k != "policies"},
         )
         lines += [change_line(p, a, b) for p, a, b in timing if p != "contactPoint"]
-        found.append(
-            Finding(Section.ALERTS, Level.CHANGE, "Who is notified changes", tuple(lines))
-        )
+        found.append(Finding(Section.ALERTS, Level.CHANGE, "Who is notified changes", tuple(lines)))
     return found
 
 

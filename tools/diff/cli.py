@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tools.diff.model import Side
 from tools.diff.report import compare, render
-from tools.diff.sources import SourceError, default_base, git, load_plans, plan_refs, resolve
+from tools.diff.sources import SourceError, default_base, load_plans, plan_refs, resolve
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,9 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             base_ref = args.base or default_base()
             base, head = plan_refs(base_ref, args.head)
-            head_commit = resolve(args.head) if args.head else None
-            base_name = args.base or f"merge base of HEAD with main, {git('rev-parse', '--short', base_ref)}"
-            labels = (label(base_name, resolve(base_ref)), label(args.head, head_commit))
+            base_label = (
+                label(args.base, resolve(args.base))
+                if args.base
+                else f"the merge base with main ({base_ref[:10]})"
+            )
+            head_label = label(args.head, resolve(args.head) if args.head else None)
+            labels = (base_label, head_label)
     except SourceError as exc:
         print(f"diff: {exc}", file=sys.stderr)
         return 2

@@ -116,9 +116,7 @@ def moved(pairs: list[tuple[Panel, Panel]]) -> set[int]:
     sequence = [new.order for _, new in by_old]
     best: list[list[int]] = []
     for index, value in enumerate(sequence):
-        chain = max(
-            (c for c in best if sequence[c[-1]] < value), key=len, default=[]
-        )
+        chain = max((c for c in best if sequence[c[-1]] < value), key=len, default=[])
         best.append([*chain, index])
     keep = set(max(best, key=len, default=[]))
     return {by_old[i][0].order for i in range(len(by_old)) if i not in keep}
@@ -136,7 +134,7 @@ def panel_changes(old: Panel, new: Panel, moved_out_of_order: bool) -> tuple[lis
     elif moved_out_of_order:
         what.append("moved")
     if old.size != new.size:
-        what.append(f"resized {old.size[0]}×{old.size[1]} → {new.size[0]}×{new.size[1]}")
+        what.append(f"resized {old.size[0]}x{old.size[1]} → {new.size[0]}x{new.size[1]}")
     if a.get("type") != b.get("type"):
         what.append(f"visualization {code(str(a.get('type')))} → {code(str(b.get('type')))}")
     old_queries, new_queries = queries(a), queries(b)
@@ -164,8 +162,7 @@ def panel_changes(old: Panel, new: Panel, moved_out_of_order: bool) -> tuple[lis
         if not any(path.startswith(f"fieldConfig.defaults.{n}") for n in NAMED_DEFAULTS)
     ]
     other += [
-        f"targets.{path}"
-        for path, _, _ in changed_paths(_target_settings(a), _target_settings(b))
+        f"targets.{path}" for path, _, _ in changed_paths(_target_settings(a), _target_settings(b))
     ]
     if other:
         shown = ", ".join(code(p) for p in other[:MAX_OTHER])
@@ -212,14 +209,20 @@ def dashboard_changes(title: str, old: dict[str, Any], new: dict[str, Any]) -> l
     subject = f"Dashboard {code(title)}"
     level_lines = dashboard_level(old, new)
     if level_lines:
-        found.append(Finding(Section.DASHBOARDS, Level.CHANGE, f"{subject}: settings", tuple(level_lines)))
+        found.append(
+            Finding(Section.DASHBOARDS, Level.CHANGE, f"{subject}: settings", tuple(level_lines))
+        )
     old_panels, new_panels = panels_of(old), panels_of(new)
     pairs = match_panels(old_panels, new_panels)
     out_of_order = moved(pairs)
     for panel in old_panels:
         if all(panel is not a for a, _ in pairs):
             found.append(
-                Finding(Section.DASHBOARDS, Level.CHANGE, f"{subject}: panel {code(panel.title)} removed")
+                Finding(
+                    Section.DASHBOARDS,
+                    Level.CHANGE,
+                    f"{subject}: panel {code(panel.title)} removed",
+                )
             )
     for panel in new_panels:
         if all(panel is not b for _, b in pairs):

@@ -79,7 +79,9 @@ def datasource_users(plan: StackPlan, uid: str | None) -> str:
     """How many dashboards and alert rules of `plan` still refer to datasource `uid`."""
     needle = json.dumps(uid)
     boards = sum(
-        1 for d in plan.of_type(DASHBOARD) if needle in str((d.get("inputs") or {}).get("configJson"))
+        1
+        for d in plan.of_type(DASHBOARD)
+        if needle in str((d.get("inputs") or {}).get("configJson"))
     )
     rules = sum(
         1
@@ -155,7 +157,10 @@ def delete_cost(resource: Resource, base: StackPlan, head: StackPlan) -> Cost:
     inputs = resource.get("inputs") or {}
     token = resource["type"]
     if token == VOLUME:
-        return Level.DESTRUCTIVE, f"Docker deletes volume {code(str(inputs.get('name')))} and its data"
+        return (
+            Level.DESTRUCTIVE,
+            f"Docker deletes volume {code(str(inputs.get('name')))} and its data",
+        )
     if token == FOLDER:
         return Level.DESTRUCTIVE, (
             f"Grafana deletes folder {code(str(inputs.get('uid')))} with the "
@@ -183,11 +188,8 @@ def delete_cost(resource: Resource, base: StackPlan, head: StackPlan) -> Cost:
 def with_protection(resource: Resource, cost: Cost, action: str) -> Cost:
     if not option(resource, "protect"):
         return cost
-    level, text = cost
-    note = (
-        f"protected: `pulumi up` refuses to {action} it until `pulumi state unprotect`, "
-        "and then"
-    )
+    text = cost[1]
+    note = f"protected: `pulumi up` refuses to {action} it until `pulumi state unprotect`, and then"
     return Level.DESTRUCTIVE, f"{note} {text}" if text else note.removesuffix(", and then")
 
 
@@ -199,9 +201,7 @@ def detail_lines(before: Resource, after: Resource) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def pair_renames(
-    removed: list[Resource], added: list[Resource]
-) -> list[tuple[Resource, Resource]]:
+def pair_renames(removed: list[Resource], added: list[Resource]) -> list[tuple[Resource, Resource]]:
     """Removed and added resources of one type that name the same real thing."""
     pairs = []
     for old in removed:
@@ -238,9 +238,7 @@ def compare(
     details = detail_lines(before, after)
     forcing = forcing_fields(after["type"], before.get("inputs") or {}, after.get("inputs") or {})
     if new_urn_reason is not None:
-        level, cost = with_protection(
-            before, replace_cost(before, after, base, head), "replace"
-        )
+        level, cost = with_protection(before, replace_cost(before, after, base, head), "replace")
         found.append(
             Finding(
                 Section.INFRASTRUCTURE,
@@ -251,9 +249,7 @@ def compare(
             )
         )
     elif forcing:
-        level, cost = with_protection(
-            before, replace_cost(before, after, base, head), "replace"
-        )
+        level, cost = with_protection(before, replace_cost(before, after, base, head), "replace")
         fields = ", ".join(code(f) for f in forcing)
         found.append(
             Finding(
@@ -301,7 +297,9 @@ def option_changes(before: Resource, after: Resource) -> list[Finding]:
     ]
     if changed:
         found.append(
-            Finding(Section.INFRASTRUCTURE, Level.CHANGE, f"{subject} options change", tuple(changed))
+            Finding(
+                Section.INFRASTRUCTURE, Level.CHANGE, f"{subject} options change", tuple(changed)
+            )
         )
     if before.get("provider") != after.get("provider"):
         found.append(
@@ -332,10 +330,22 @@ def infrastructure(base: StackPlan, head: StackPlan) -> list[Finding]:
         level, cost = with_protection(resource, delete_cost(resource, base, head), "delete")
         text = f"{describe(resource)} is **deleted**" + (f": {cost}" if cost else "")
         found.append(Finding(Section.INFRASTRUCTURE, level, text))
-    for resource in added:
-        found.append(Finding(Section.INFRASTRUCTURE, Level.CHANGE, f"{describe(resource)} is added"))
+    if added:
+        found.append(added_finding(added))
     found += output_changes(base.outputs, head.outputs)
     return found
+
+
+def added_finding(added: list[Resource]) -> Finding:
+    """One line for everything new, names grouped by kind."""
+    kinds: dict[str, list[str]] = {}
+    for resource in added:
+        noun = "lookup" if is_lookup(resource) else kind(resource)
+        kinds.setdefault(noun, []).append(code(resource["name"]))
+    details = tuple(f"{noun}: {', '.join(names)}" for noun, names in sorted(kinds.items()))
+    return Finding(
+        Section.INFRASTRUCTURE, Level.CHANGE, f"{count(len(added), 'resource')} added", details
+    )
 
 
 def output_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Finding]:

@@ -51,9 +51,7 @@ class StackPlan:
     error: str | None = None
 
     @classmethod
-    def from_plan(
-        cls, document: dict[str, Any], config: dict[str, Any] | None = None
-    ) -> StackPlan:
+    def from_plan(cls, document: dict[str, Any], config: dict[str, Any] | None = None) -> StackPlan:
         """A plan as tools.synth prints it; a top-level `config` mapping is used if present."""
         if not isinstance(document.get("resources"), list):
             raise ValueError("not an offline plan: no `resources` list")

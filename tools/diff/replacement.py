@@ -43,11 +43,27 @@ RULES: dict[str, ForceNew] = {
     # listed as updatable there, yet a real `pulumi up` recreated the container on a healthcheck
     # change (FIELD-NOTES), so it counts as forcing.
     "docker:index/container:Container": _all_but(
-        "restart", "maxRetryCount", "cpuShares", "memory", "cpuSet", "memorySwap",
-        "rm", "start", "wait", "waitTimeout", "attach", "logs", "mustRun", "removeVolumes",
-        "destroyGraceSeconds", "containerReadRefreshTimeoutMilliseconds",
-        "init", "tmpfs", "cpuPeriod", "cpuQuota",
-    ),  # fmt: skip
+        "restart",
+        "maxRetryCount",
+        "cpuShares",
+        "memory",
+        "cpuSet",
+        "memorySwap",
+        "rm",
+        "start",
+        "wait",
+        "waitTimeout",
+        "attach",
+        "logs",
+        "mustRun",
+        "removeVolumes",
+        "destroyGraceSeconds",
+        "containerReadRefreshTimeoutMilliseconds",
+        "init",
+        "tmpfs",
+        "cpuPeriod",
+        "cpuQuota",
+    ),
     # No update function: any change recreates them.
     "docker:index/volume:Volume": _all_but(),
     "docker:index/network:Network": _all_but(),

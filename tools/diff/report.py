@@ -46,7 +46,9 @@ def stack_findings(stack: str, base: StackPlan | None, head: StackPlan | None) -
                 f"New stack {code(stack)}: {len(head.resources)} resources to create",
             )
         ]
-    errors = [_error(side, plan.error) for side, plan in (("base", base), ("head", head)) if plan.error]
+    errors = [
+        _error(side, plan.error) for side, plan in (("base", base), ("head", head)) if plan.error
+    ]
     if errors:
         return errors
     return [finding for diff in DIFFS for finding in diff(base, head)]

@@ -80,7 +80,7 @@ def change_line(path: str, before: Any, after: Any) -> str:
         added = [v for v in after if v not in before]
         removed = [v for v in before if v not in after]
         if added or removed:
-            parts = [f"+ {short(v)}" for v in added] + [f"− {short(v)}" for v in removed]
+            parts = [f"+ {short(v)}" for v in added] + [f"- {short(v)}" for v in removed]
             return f"{code(path)}: {', '.join(parts)}"
         return f"{code(path)}: reordered"
     if before == SECRET or after == SECRET:
@@ -115,11 +115,15 @@ def excerpt_pair(before: str, after: str, context: int = 40) -> tuple[str, str]:
     return cut(before), cut(after)
 
 
+def _cut(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def before_after(label: str, before: str | None, after: str | None) -> tuple[str, ...]:
     """Detail lines for a changed text (a query, a description): before and after."""
     if before is None:
-        return (f"{label} (new): {code(after or '')}",)
+        return (f"{label} (new): {code(_cut(after or ''))}",)
     if after is None:
-        return (f"{label} (removed): {code(before)}",)
+        return (f"{label} (removed): {code(_cut(before))}",)
     old, new = excerpt_pair(before, after)
     return (f"{label} before: {code(old)}", f"{label} after: {code(new)}")
