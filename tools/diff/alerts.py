@@ -96,6 +96,18 @@ def window(rule: Rule) -> str | None:
     return "; ".join(parts) or None
 
 
+def datasources(rule: Rule) -> str:
+    """The datasource uids a rule queries (expression stages left out)."""
+    uids = sorted(
+        {
+            str(stage.get("datasourceUid"))
+            for stage in rule.get("datas") or []
+            if stage.get("datasourceUid") != "__expr__"
+        }
+    )
+    return ", ".join(uids)
+
+
 def _duration(seconds: int) -> str:
     for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
         if seconds and seconds % size == 0:
@@ -128,6 +140,8 @@ def rule_changes(old: Rule, new: Rule, old_group: str, new_group: str) -> tuple[
         what.append(f"renamed from {code(str(old.get('name')))}")
     if old_group != new_group:
         what.append(f"moves from group {code(old_group)} to {code(new_group)}")
+    if datasources(old) != datasources(new):
+        what.append(f"datasource {code(datasources(old))} → {code(datasources(new))}")
     if threshold(old) != threshold(new):
         what.append(f"threshold {code(str(threshold(old)))} → {code(str(threshold(new)))}")
     if window(old) != window(new):
@@ -176,6 +190,7 @@ def rule_changes(old: Rule, new: Rule, old_group: str, new_group: str) -> tuple[
         f"datas.{path}"
         for path, _, _ in changed_paths(_stages(old), _stages(new))
         if not any(part in path.split(".") for part in seen)
+        and not path.endswith(("datasourceUid", "datasource.uid"))
         and "relativeTimeRange" not in path
         and "conditions" not in path
     ]

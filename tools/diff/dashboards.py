@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tools.diff.infra import DASHBOARD
+from tools.diff.infra import DASHBOARD, count
 from tools.diff.model import Finding, Level, Section, StackPlan
 from tools.diff.replacement import dashboard_uid
 from tools.diff.values import MISSING, before_after, change_line, changed_paths, code
@@ -267,7 +267,7 @@ def dashboards(base: StackPlan, head: StackPlan) -> list[Finding]:
                 Finding(
                     Section.DASHBOARDS,
                     Level.CHANGE,
-                    f"Dashboard {code(title)} added ({len(panels_of(model))} panels, uid "
+                    f"Dashboard {code(title)} added ({count(len(panels_of(model)), 'panel')}, uid "
                     f"{code(str(model.get('uid')))})",
                 )
             )

@@ -8,7 +8,7 @@ from typing import Any
 
 from tools.diff.model import Finding, Level, Section, StackPlan
 from tools.diff.replacement import dashboard_uid, forcing_fields
-from tools.diff.values import MISSING, change_line, changed_paths, code, short
+from tools.diff.values import MISSING, change_line, changed_paths, code, parse_json_text, short
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"
@@ -28,6 +28,7 @@ DESCRIBED_ELSEWHERE = (DASHBOARD, RULE_GROUP)
 # Option changes that matter to a reviewer (dependsOn follows the code and is left out).
 OPTIONS = ("deleteBeforeReplace", "retainOnDelete", "ignoreChanges", "additionalSecretOutputs")
 MAX_DETAILS = 8
+IDENTITY_KEYS = ("uid", "name", "slug", "title")
 
 Resource = dict[str, Any]
 Cost = tuple[Level, str]
@@ -47,15 +48,17 @@ def describe(resource: Resource) -> str:
     return f"{noun} {code(resource['name'])}"
 
 
-def identity(resource: Resource) -> str | None:
-    """What names the real thing (a uid, a Docker name), to pair a logical rename."""
+def identities(resource: Resource) -> set[tuple[str, str]]:
+    """What names the real thing (a uid, a Docker name, a title), to pair a logical rename."""
     inputs = resource.get("inputs") or {}
+    found = {(key, inputs[key]) for key in IDENTITY_KEYS if isinstance(inputs.get(key), str)}
     if resource["type"] == DASHBOARD:
-        return dashboard_uid(inputs)
-    for key in ("uid", "name", "slug"):
-        if isinstance(inputs.get(key), str):
-            return inputs[key]
-    return json.dumps(inputs, sort_keys=True) if inputs else None
+        model = parse_json_text(inputs.get("configJson"))
+        if isinstance(model, dict):
+            found |= {(k, model[k]) for k in ("uid", "title") if isinstance(model.get(k), str)}
+    if not found and inputs:
+        found.add(("inputs", json.dumps(inputs, sort_keys=True)))
+    return found
 
 
 def option(resource: Resource, name: str) -> Any:
@@ -67,6 +70,7 @@ def count(n: int, noun: str) -> str:
 
 
 def folder_contents(plan: StackPlan, uid: str | None) -> str:
+    """The alert rules and dashboards of `plan` in folder `uid`."""
     groups = [
         g for g in plan.of_type(RULE_GROUP) if (g.get("inputs") or {}).get("folderUid") == uid
     ]
@@ -75,19 +79,44 @@ def folder_contents(plan: StackPlan, uid: str | None) -> str:
     return f"{count(rules, 'alert rule')} and {count(len(boards), 'dashboard')}"
 
 
+def folder_loss(base: StackPlan, head: StackPlan, uid: str | None) -> str:
+    """Pulumi deletes a folder after updating what moves out of it: what stays is lost."""
+    return (
+        f"Grafana deletes folder {code(str(uid))} with whatever is still in it: "
+        f"{folder_contents(head, uid)} of the new plan (of {folder_contents(base, uid)} before) "
+        "and anything made by hand there"
+    )
+
+
+def refers_to_datasource(value: Any, uid: str | None) -> bool:
+    """A datasource reference ({"type", "uid"}) or a datasource variable set to `uid`."""
+    if isinstance(value, dict):
+        if value.get("uid") == uid and "type" in value:
+            return True
+        if value.get("datasourceUid") == uid:
+            return True
+        if value.get("type") == "datasource" and (value.get("current") or {}).get("value") == uid:
+            return True
+        return any(refers_to_datasource(v, uid) for v in value.values())
+    if isinstance(value, list):
+        return any(refers_to_datasource(v, uid) for v in value)
+    return False
+
+
 def datasource_users(plan: StackPlan, uid: str | None) -> str:
     """How many dashboards and alert rules of `plan` still refer to datasource `uid`."""
-    needle = json.dumps(uid)
     boards = sum(
-        1
+        refers_to_datasource(parse_json_text((d.get("inputs") or {}).get("configJson")), uid)
         for d in plan.of_type(DASHBOARD)
-        if needle in str((d.get("inputs") or {}).get("configJson"))
     )
     rules = sum(
-        1
+        any(
+            stage.get("datasourceUid") == uid
+            or refers_to_datasource(parse_json_text(stage.get("model")), uid)
+            for stage in rule.get("datas") or []
+        )
         for g in plan.of_type(RULE_GROUP)
         for rule in (g.get("inputs") or {}).get("rules") or []
-        if any(stage.get("datasourceUid") == uid for stage in rule.get("datas") or [])
     )
     return f"{count(boards, 'dashboard')} and {count(rules, 'alert rule')}"
 
@@ -119,10 +148,7 @@ def replace_cost(before: Resource, after: Resource, base: StackPlan, head: Stack
     if token == IMAGE:
         return Level.CHANGE, f"pulls {short(new.get('name'))}"
     if token == FOLDER:
-        return Level.DESTRUCTIVE, (
-            f"Grafana deletes folder {code(str(old.get('uid')))} with the "
-            f"{folder_contents(base, old.get('uid'))} in it; links to it break"
-        )
+        return Level.DESTRUCTIVE, f"{folder_loss(base, head, old.get('uid'))}; links to it break"
     if token == DATASOURCE:
         return Level.DESTRUCTIVE, (
             f"uid {code(str(old.get('uid')))} → {code(str(new.get('uid')))} orphans what refers "
@@ -162,10 +188,7 @@ def delete_cost(resource: Resource, base: StackPlan, head: StackPlan) -> Cost:
             f"Docker deletes volume {code(str(inputs.get('name')))} and its data",
         )
     if token == FOLDER:
-        return Level.DESTRUCTIVE, (
-            f"Grafana deletes folder {code(str(inputs.get('uid')))} with the "
-            f"{folder_contents(base, inputs.get('uid'))} in it"
-        )
+        return Level.DESTRUCTIVE, folder_loss(base, head, inputs.get("uid"))
     if token == DATASOURCE:
         return Level.DESTRUCTIVE, (
             f"{datasource_users(head, inputs.get('uid'))} of the new plan still use uid "
@@ -209,9 +232,7 @@ def pair_renames(removed: list[Resource], added: list[Resource]) -> list[tuple[R
             (
                 new
                 for new in added
-                if new["type"] == old["type"]
-                and identity(new) is not None
-                and identity(new) == identity(old)
+                if new["type"] == old["type"] and identities(new) & identities(old)
             ),
             None,
         )
@@ -255,7 +276,7 @@ def compare(
             Finding(
                 Section.INFRASTRUCTURE,
                 level,
-                f"{subject} is **replaced** ({fields} force a new resource): {cost}",
+                f"{subject} is **replaced** (a change to {fields} forces it): {cost}",
                 details,
             )
         )

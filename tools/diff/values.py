@@ -30,6 +30,10 @@ def changed_paths(before: Any, after: Any, path: str = "") -> list[tuple[str, An
     before, after = parse_json_text(before), parse_json_text(after)
     if before == after:
         return []
+    if isinstance(before, dict) and after is MISSING:
+        after = {}
+    if isinstance(after, dict) and before is MISSING:
+        before = {}
     if isinstance(before, dict) and isinstance(after, dict):
         found = []
         for key in sorted(set(before) | set(after), key=str):
