@@ -562,6 +562,7 @@ def test_plans_from_files_and_folders(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["--plans", str(tmp_path / "base.json"), str(tmp_path / "head.json")]) == 0
     text = capsys.readouterr().out
     assert f"Volume `{volume['name']}` is **replaced**" in destructive(text)
+    assert "Settings are not compared: plan files carry no stack config" in text
 
 
 def test_bad_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"diff: {exc}", file=sys.stderr)
         return 2
     stacks = sorted(set(base) | set(head))
-    text = render(compare(base, head), labels[0], labels[1], stacks)
+    notes: tuple[str, ...] = ()
+    if any(plan.config is None for plan in [*base.values(), *head.values()]):
+        notes = ("Settings are not compared: plan files carry no stack config (git refs do).",)
+    text = render(compare(base, head), labels[0], labels[1], stacks, notes=notes)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:

@@ -90,6 +90,7 @@ def render(
     head_label: str,
     stacks: list[str],
     limit: int = COMMENT_LIMIT,
+    notes: tuple[str, ...] = (),
 ) -> str:
     header = [
         MARKER,
@@ -97,6 +98,7 @@ def render(
         "",
         f"{base_label} → {head_label} · stacks: {', '.join(code(s) for s in stacks) or 'none'}",
         "",
+        *(f"{note}\n" for note in notes),
     ]
     if not found:
         return "\n".join([*header, "**No change**: the plans are identical."]) + "\n"
