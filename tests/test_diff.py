@@ -346,7 +346,8 @@ def test_a_long_query_is_cut_around_the_change() -> None:
 def test_other_panel_settings_are_named_by_path() -> None:
     changed = {**COST, "options": {"legend": {"displayMode": "table"}}}
     text = dashboard_text([ROW, COST], [ROW, changed])
-    assert "panel `Daily cost`: also `options.legend.displayMode`" in text
+    assert "panel `Daily cost`: other settings" in text
+    assert "`options.legend.displayMode`: (unset) → `table`" in text
 
 
 def test_dashboards_added_removed_and_dashboard_settings() -> None:
@@ -436,6 +437,9 @@ def test_for_severity_labels_and_states() -> None:
     assert "`label team`: `llm-platform` → `payments`" in text
     assert "no-data state `OK` → `Alerting`" in text
     assert "error state `KeepLast` → `Error`" in text
+    paused = alert_rule()
+    paused["isPaused"] = True
+    assert "`isPaused`: `false` → `true`" in alert_text(alert_rule(), paused)
 
 
 def test_rules_added_removed_and_group_interval() -> None:

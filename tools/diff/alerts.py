@@ -29,6 +29,8 @@ RANGE = re.compile(r"\[([0-9]+[smhdwy](?:[0-9]+[smhdwy])*|\$__\w+)(?::[^\]]*)?\]
 # Rule fields with their own line; the rest are listed by path.
 NAMED = {"uid", "name", "datas", "for", "labels", "noDataState", "execErrState", "annotations"}
 
+MAX_OTHER = 6
+
 Rule = dict[str, Any]
 
 
@@ -179,23 +181,22 @@ def rule_changes(old: Rule, new: Rule, old_group: str, new_group: str) -> tuple[
         if old_notes.get(key) != new_notes.get(key):
             what.append(key)
             details += before_after(key, old_notes.get(key), new_notes.get(key))
-    seen = {"threshold", "expr", "expression", "reducer"}
-    other = [
-        path
-        for path, _, _ in changed_paths(
-            {k: v for k, v in old.items() if k not in NAMED},
-            {k: v for k, v in new.items() if k not in NAMED},
-        )
-    ] + [
-        f"datas.{path}"
-        for path, _, _ in changed_paths(_stages(old), _stages(new))
-        if not any(part in path.split(".") for part in seen)
+    # Stage fields already read above as threshold, window, query or datasource.
+    seen = {"threshold", "expr", "expression", "reducer", "conditions", "relativeTimeRange"}
+    other = changed_paths(
+        {k: v for k, v in old.items() if k not in NAMED},
+        {k: v for k, v in new.items() if k not in NAMED},
+    ) + [
+        (f"datas.{path}", x, y)
+        for path, x, y in changed_paths(_stages(old), _stages(new))
+        if not seen & set(path.replace("[", ".").split("."))
         and not path.endswith(("datasourceUid", "datasource.uid"))
-        and "relativeTimeRange" not in path
-        and "conditions" not in path
     ]
     if other:
-        what.append("also " + ", ".join(code(p) for p in other[:6]))
+        what.append("other settings")
+        details += [change_line(path, x, y) for path, x, y in other[:MAX_OTHER]]
+        if len(other) > MAX_OTHER:
+            details.append(f"and {len(other) - MAX_OTHER} more")
     return what, details
 
 

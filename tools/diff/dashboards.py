@@ -154,20 +154,22 @@ def panel_changes(old: Panel, new: Panel, moved_out_of_order: bool) -> tuple[lis
         what.append("datasource")
         details.append(change_line("datasource", a.get("datasource"), b.get("datasource")))
     other = [
-        path
-        for path, _, _ in changed_paths(
+        (path, x, y)
+        for path, x, y in changed_paths(
             {k: v for k, v in a.items() if k not in NAMED},
             {k: v for k, v in b.items() if k not in NAMED},
         )
         if not any(path.startswith(f"fieldConfig.defaults.{n}") for n in NAMED_DEFAULTS)
     ]
     other += [
-        f"targets.{path}" for path, _, _ in changed_paths(_target_settings(a), _target_settings(b))
+        (f"targets.{path}", x, y)
+        for path, x, y in changed_paths(_target_settings(a), _target_settings(b))
     ]
     if other:
-        shown = ", ".join(code(p) for p in other[:MAX_OTHER])
-        more = f" and {len(other) - MAX_OTHER} more" if len(other) > MAX_OTHER else ""
-        what.append(f"also {shown}{more}")
+        what.append("other settings")
+        details += [change_line(path, x, y) for path, x, y in other[:MAX_OTHER]]
+        if len(other) > MAX_OTHER:
+            details.append(f"and {len(other) - MAX_OTHER} more")
     return what, details
 
 
@@ -193,7 +195,7 @@ def dashboard_level(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         elif b is None:
             lines.append(f"variable {code(str(name))} removed")
         elif a != b:
-            for path, x, y in changed_paths(a, b):
+            for path, x, y in changed_paths(_variable(a), _variable(b)):
                 lines.append(change_line(f"variable {name}: {path}", x, y))
     rest = {"title", "templating", "panels", "uid", "id", "version"}
     for path, x, y in changed_paths(
@@ -202,6 +204,12 @@ def dashboard_level(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     ):
         lines.append(change_line(path, x, y))
     return lines
+
+
+def _variable(variable: dict[str, Any]) -> dict[str, Any]:
+    """A template variable with its current selection read as its default value."""
+    rest = {k: v for k, v in variable.items() if k != "current"}
+    return {**rest, "default": (variable.get("current") or {}).get("value")}
 
 
 def dashboard_changes(title: str, old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
