@@ -45,7 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def label(ref: str | None, commit: str | None) -> str:
     if ref is None:
         return "the working tree"
-    return f"`{ref}` ({commit[:10]})" if commit and commit != ref else f"`{ref}`"
+    if commit and commit.startswith(ref) and len(ref) >= 7:
+        return f"`{commit[:10]}`"  # a commit id: short is enough
+    return f"`{ref}` ({commit[:10]})" if commit else f"`{ref}`"
 
 
 def main(argv: list[str] | None = None) -> int:
