@@ -577,26 +577,24 @@ def test_bad_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "not an offline plan" in capsys.readouterr().err
 
 
-def test_git_refs_are_planned_with_each_side_s_own_synth() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.diff", "HEAD", "HEAD"],
+def diff_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.diff", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_git_refs_are_planned_with_each_side_s_own_synth() -> None:
+    result = diff_cli("HEAD", "HEAD")
     assert result.returncode == 0, result.stderr
     assert "`HEAD`" in result.stdout and "no change" in result.stdout.lower()
 
 
 def test_help_describes_the_tool() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.diff", "--help"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = diff_cli("--help")
     assert result.returncode == 0
     words = " ".join(result.stdout.split())
     assert "--plans" in words and "the merge base of HEAD with main" in words

@@ -9,7 +9,15 @@ from typing import Any
 
 from tools.diff.infra import RULE_GROUP
 from tools.diff.model import Finding, Level, Section, StackPlan
-from tools.diff.values import MISSING, before_after, change_line, changed_paths, code, short
+from tools.diff.values import (
+    MISSING,
+    before_after,
+    change_line,
+    change_lines,
+    changed_paths,
+    code,
+    short,
+)
 
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
@@ -194,9 +202,7 @@ def rule_changes(old: Rule, new: Rule, old_group: str, new_group: str) -> tuple[
     ]
     if other:
         what.append("other settings")
-        details += [change_line(path, x, y) for path, x, y in other[:MAX_OTHER]]
-        if len(other) > MAX_OTHER:
-            details.append(f"and {len(other) - MAX_OTHER} more")
+        details += change_lines(other, MAX_OTHER)
     return what, details
 
 

@@ -10,7 +10,14 @@ from typing import Any
 from tools.diff.infra import DASHBOARD, count
 from tools.diff.model import Finding, Level, Section, StackPlan
 from tools.diff.replacement import dashboard_uid
-from tools.diff.values import MISSING, before_after, change_line, changed_paths, code
+from tools.diff.values import (
+    MISSING,
+    before_after,
+    change_line,
+    change_lines,
+    changed_paths,
+    code,
+)
 
 # Where a target keeps its query text, by datasource kind.
 QUERY_KEYS = ("expr", "expression", "query", "rawSql", "queryText")
@@ -167,9 +174,7 @@ def panel_changes(old: Panel, new: Panel, moved_out_of_order: bool) -> tuple[lis
     ]
     if other:
         what.append("other settings")
-        details += [change_line(path, x, y) for path, x, y in other[:MAX_OTHER]]
-        if len(other) > MAX_OTHER:
-            details.append(f"and {len(other) - MAX_OTHER} more")
+        details += change_lines(other, MAX_OTHER)
     return what, details
 
 

@@ -8,7 +8,15 @@ from typing import Any
 
 from tools.diff.model import Finding, Level, Section, StackPlan
 from tools.diff.replacement import dashboard_uid, forcing_fields
-from tools.diff.values import MISSING, change_line, changed_paths, code, parse_json_text, short
+from tools.diff.values import (
+    MISSING,
+    change_line,
+    change_lines,
+    changed_paths,
+    code,
+    parse_json_text,
+    short,
+)
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"
@@ -218,10 +226,7 @@ def with_protection(resource: Resource, cost: Cost, action: str) -> Cost:
 
 def detail_lines(before: Resource, after: Resource) -> tuple[str, ...]:
     paths = changed_paths(before.get("inputs") or {}, after.get("inputs") or {})
-    lines = [change_line(path, old, new) for path, old, new in paths[:MAX_DETAILS]]
-    if len(paths) > MAX_DETAILS:
-        lines.append(f"and {len(paths) - MAX_DETAILS} more")
-    return tuple(lines)
+    return tuple(change_lines(paths, MAX_DETAILS))
 
 
 def pair_renames(removed: list[Resource], added: list[Resource]) -> list[tuple[Resource, Resource]]:

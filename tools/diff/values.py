@@ -95,6 +95,14 @@ def change_line(path: str, before: Any, after: Any) -> str:
     return f"{code(path)}: {short(before)} → {short(after)}"
 
 
+def change_lines(changes: list[tuple[str, Any, Any]], limit: int = 8) -> list[str]:
+    """A line per (path, before, after), at most `limit` and a count of the rest."""
+    lines = [change_line(path, before, after) for path, before, after in changes[:limit]]
+    if len(changes) > limit:
+        lines.append(f"and {len(changes) - limit} more")
+    return lines
+
+
 def excerpt_pair(before: str, after: str, context: int = 40) -> tuple[str, str]:
     """The part of two long texts around where they differ, with `…` for what is cut."""
     if len(before) <= 2 * context + 40 and len(after) <= 2 * context + 40:
