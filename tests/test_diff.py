@@ -316,6 +316,12 @@ def test_a_panel_moved_to_another_row() -> None:
     assert "panel `Tokens`: moved from row `Spend` to `Later`" in text
 
 
+def test_a_renamed_row_is_one_line_not_a_move_of_each_panel() -> None:
+    text = dashboard_text([ROW, COST, TOKENS], [{**ROW, "title": "Cost"}, COST, TOKENS])
+    assert "Dashboard `LLM Cost`: row `Spend` renamed to `Cost`" in text
+    assert "moved" not in text
+
+
 def test_a_changed_query_unit_threshold_and_description_show_before_and_after() -> None:
     changed = panel(
         "Daily cost",

@@ -129,14 +129,33 @@ def moved(pairs: list[tuple[Panel, Panel]]) -> set[int]:
     return {by_old[i][0].order for i in range(len(by_old)) if i not in keep}
 
 
-def panel_changes(old: Panel, new: Panel, moved_out_of_order: bool) -> tuple[list[str], list[str]]:
-    """(what changed, detail lines) for one matched panel."""
+def renamed_rows(
+    old: list[Panel], new: list[Panel], pairs: list[tuple[Panel, Panel]]
+) -> dict[str, str]:
+    """Rows whose title changed: every panel of an old row that is gone went to one new row."""
+    old_rows = {p.row for p in old}
+    new_rows = {p.row for p in new}
+    targets: dict[str, set[str | None]] = {}
+    for a, b in pairs:
+        if a.row is not None and a.row not in new_rows:
+            targets.setdefault(a.row, set()).add(b.row)
+    return {
+        row: next(iter(to))
+        for row, to in targets.items()
+        if len(to) == 1 and None not in to and next(iter(to)) not in old_rows
+    }
+
+
+def panel_changes(
+    old: Panel, new: Panel, moved_out_of_order: bool, rows: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """(what changed, detail lines) for one matched panel; `rows` maps renamed rows."""
     what: list[str] = []
     details: list[str] = []
     a, b = old.model, new.model
     if old.title != new.title:
         what.append(f"renamed from {code(old.title)}")
-    if old.row != new.row:
+    if old.row != new.row and (old.row is None or rows.get(old.row) != new.row):
         what.append(f"moved from row {code(str(old.row))} to {code(str(new.row))}")
     elif moved_out_of_order:
         what.append("moved")
@@ -228,6 +247,15 @@ def dashboard_changes(title: str, old: dict[str, Any], new: dict[str, Any]) -> l
     old_panels, new_panels = panels_of(old), panels_of(new)
     pairs = match_panels(old_panels, new_panels)
     out_of_order = moved(pairs)
+    rows = renamed_rows(old_panels, new_panels, pairs)
+    for before, after in sorted(rows.items()):
+        found.append(
+            Finding(
+                Section.DASHBOARDS,
+                Level.CHANGE,
+                f"{subject}: row {code(before)} renamed to {code(after)}",
+            )
+        )
     for panel in old_panels:
         if all(panel is not a for a, _ in pairs):
             found.append(
@@ -251,7 +279,7 @@ def dashboard_changes(title: str, old: dict[str, Any], new: dict[str, Any]) -> l
                 )
             )
     for a, b in sorted(pairs, key=lambda p: p[1].order):
-        what, details = panel_changes(a, b, a.order in out_of_order)
+        what, details = panel_changes(a, b, a.order in out_of_order, rows)
         if what:
             found.append(
                 Finding(

@@ -19,6 +19,7 @@ from tools.diff.model import Side, StackPlan
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS_DIR = "stacks"
 MAIN_BRANCHES = ("main", "origin/main")
+SYNTH_TIMEOUT = 300
 
 # Runs in a checkout: that checkout's own tools.synth plans every stack; one process per side,
 # so the program's imports are paid once. A failing stack reports its error and the rest go on.
@@ -94,8 +95,6 @@ def _child_env() -> dict[str, str]:
 
 
 def start_synth(root: Path, stacks: list[str]) -> subprocess.Popen[str]:
-    if not (root / "tools" / "synth.py").is_file():
-        raise SourceError(f"{root} has no tools/synth.py to plan it with")
     return subprocess.Popen(
         [sys.executable, "-c", SYNTH_ALL, *stacks],
         cwd=root,
@@ -107,7 +106,12 @@ def start_synth(root: Path, stacks: list[str]) -> subprocess.Popen[str]:
 
 
 def finish_synth(process: subprocess.Popen[str], root: Path, label: str) -> Side:
-    out, err = process.communicate()
+    try:
+        out, err = process.communicate(timeout=SYNTH_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise SourceError(f"planning {label} took over {SYNTH_TIMEOUT} s") from None
     if process.returncode != 0:
         raise SourceError(f"planning {label} failed:\n{err.strip()[-2000:]}")
     side: Side = {}
@@ -125,18 +129,25 @@ def plan_refs(base: str, head: str | None) -> tuple[Side, Side]:
     with tempfile.TemporaryDirectory(prefix="llm-o11y-diff-") as tmp:
         roots: list[tuple[Path, str]] = []
         for name, ref in (("base", base), ("head", head)):
-            if ref is None:
-                roots.append((REPO_ROOT, "the working tree"))
-                continue
-            root = Path(tmp) / name
-            root.mkdir()
-            extract(resolve(ref), root)
-            roots.append((root, ref))
+            root = REPO_ROOT
+            if ref is not None:
+                root = Path(tmp) / name
+                root.mkdir()
+                extract(resolve(ref), root)
+            if not (root / "tools" / "synth.py").is_file():
+                raise SourceError(f"{ref or 'the working tree'} has no tools/synth.py to plan it")
+            roots.append((root, ref or "the working tree"))
         processes = [start_synth(root, stack_names(root)) for root, _ in roots]
-        base_side, head_side = (
-            finish_synth(process, root, label)
-            for process, (root, label) in zip(processes, roots, strict=True)
-        )
+        try:
+            base_side, head_side = (
+                finish_synth(process, root, label)
+                for process, (root, label) in zip(processes, roots, strict=True)
+            )
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
     return base_side, head_side
 
 
