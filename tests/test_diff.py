@@ -195,6 +195,30 @@ def test_a_container_field_change_restarts_it_and_is_disruptive_not_destructive(
     assert "`envs`: + `GF_AUTH_ANONYMOUS_ENABLED=true`, - `GF_AUTH_ANONYMOUS_ENABLED=false`" in text
 
 
+def test_a_cloud_stack_region_change_is_destructive_and_names_what_takes_its_outputs() -> None:
+    stack_inputs = {"slug": "examplellmo11y", "regionSlug": "prod-us-east-0", "name": "x"}
+    token = resource("grafana:cloud/stackServiceAccount:StackServiceAccount", "sa", {"name": "a"})
+    token["options"]["dependsOn"] = ["cloud-stack"]
+    base = plan(resource("grafana:cloud/stack:Stack", "cloud-stack", stack_inputs), token)
+    moved = {**stack_inputs, "regionSlug": "prod-eu-west-2"}
+    head = plan(resource("grafana:cloud/stack:Stack", "cloud-stack", moved), token)
+    text = destructive(diff(base, head))
+    assert "Grafana Cloud deletes stack `examplellmo11y` with all its data" in text
+    assert "depends on it, so sees its new outputs: `sa`" in text
+
+
+def test_a_rotated_token_is_disruptive() -> None:
+    token = "grafana:cloud/accessPolicyToken:AccessPolicyToken"
+    base = plan(resource(token, "read-token", {"name": "read", "region": "us"}))
+    head = plan(resource(token, "read-token", {"name": "read", "region": "eu"}))
+    [line] = lines_with(diff(base, head), "AccessPolicyToken `read-token`")
+    assert line.startswith("- ↻ ") and "clients still using it fail" in line
+    renamed = plan(
+        resource(token, "read-token", {"name": "read", "region": "us", "displayName": "R"})
+    )
+    assert "is updated in place" in diff(base, renamed)
+
+
 def test_a_container_without_delete_before_replace_warns_of_the_name_collision() -> None:
     base, head = container(), container(image="grafana/grafana:13.2.0@sha256:mock")
     for side in (base, head):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from tools.diff.model import Finding, Level, Section, StackPlan
@@ -247,6 +246,23 @@ def pair_renames(removed: list[Resource], added: list[Resource]) -> list[tuple[R
     return pairs
 
 
+def dependents_line(resource: Resource, head: StackPlan) -> tuple[str, ...]:
+    """What depends on a replaced resource. The plan's ids are stand-ins that never change, so
+    a replacement's new id shows nowhere else: these see it, and one it reaches through an
+    input that forces replacement is replaced too."""
+    names = sorted(
+        code(r["name"])
+        for r in head.resources
+        if resource["name"] in (option(r, "dependsOn") or [])
+        and not r["type"].startswith("llm-o11y:")
+    )
+    if not names:
+        return ()
+    shown = ", ".join(names[:MAX_DETAILS])
+    more = f" and {len(names) - MAX_DETAILS} more" if len(names) > MAX_DETAILS else ""
+    return (f"depends on it, so sees its new outputs: {shown}{more}",)
+
+
 def compare(
     before: Resource,
     after: Resource,
@@ -263,6 +279,8 @@ def compare(
         )
     details = detail_lines(before, after)
     forcing = forcing_fields(after["type"], before.get("inputs") or {}, after.get("inputs") or {})
+    if new_urn_reason is not None or forcing:
+        details += dependents_line(after, head)
     if new_urn_reason is not None:
         level, cost = with_protection(before, replace_cost(before, after, base, head), "replace")
         found.append(
@@ -383,6 +401,3 @@ def output_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Findin
     if not lines:
         return []
     return [Finding(Section.INFRASTRUCTURE, Level.CHANGE, "Stack outputs change", tuple(lines))]
-
-
-DiffFunction = Callable[[StackPlan, StackPlan], list[Finding]]
