@@ -567,7 +567,8 @@ def test_a_change_in_every_stack_is_one_line_naming_them() -> None:
 def test_a_failing_program_is_reported_first() -> None:
     failing = StackPlan("local", error="SettingsError: llm-o11y:local.ports.grafana: too big")
     text = render(compare({"local": plan()}, {"local": failing}), "a", "b", ["local"])
-    assert "❌" in text and "fails on the head side" in text
+    assert next(iter(sections(text))) == "❌ Not compared: the program fails"
+    assert "fails on the head side" in text
     assert "too big" in text
 
 

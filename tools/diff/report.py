@@ -116,12 +116,16 @@ def render(
 
     items = sorted(found.items(), key=order)
     body: list[str] = []
-    first = [i for i in items if i[0].level <= Level.DESTRUCTIVE]
-    if first:
-        body += ["### ⚠️ Destructive, read first", ""]
-        for finding, where in first:
-            body += _bullet(finding, where, stacks)
-        body.append("")
+    for level, heading in (
+        (Level.ERROR, "### ❌ Not compared: the program fails"),
+        (Level.DESTRUCTIVE, "### ⚠️ Destructive, read first"),
+    ):
+        first = [i for i in items if i[0].level == level]
+        if first:
+            body += [heading, ""]
+            for finding, where in first:
+                body += _bullet(finding, where, stacks)
+            body.append("")
     for section in Section.ORDER:
         rest = [i for i in items if i[0].section == section and i[0].level > Level.DESTRUCTIVE]
         if not rest:
