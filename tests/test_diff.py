@@ -14,7 +14,7 @@ import pytest
 from tools.diff.cli import main
 from tools.diff.model import StackPlan
 from tools.diff.report import MARKER, compare, render
-from tools.diff.sources import load_plans
+from tools.diff.sources import load_plans, read_cached, write_cached
 from tools.diff.values import excerpt_pair
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -619,9 +619,18 @@ def diff_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_git_refs_are_planned_with_each_side_s_own_synth() -> None:
-    result = diff_cli("HEAD", "HEAD")
+    result = diff_cli("--no-cache", "HEAD", "HEAD")
     assert result.returncode == 0, result.stderr
     assert "`HEAD`" in result.stdout and "no change" in result.stdout.lower()
+
+
+def test_cached_plans_read_back_as_they_were_written(tmp_path: Path) -> None:
+    side = load_plans(SNAPSHOTS)
+    side["local"] = StackPlan("local", side["local"].resources, side["local"].outputs, CONFIG)
+    side["broken"] = StackPlan("broken", config={}, error="SettingsError: no")
+    write_cached(tmp_path / "plans.json", side)
+    assert read_cached(tmp_path / "plans.json") == side
+    assert read_cached(tmp_path / "missing.json") is None
 
 
 def test_help_describes_the_tool() -> None:

@@ -36,6 +36,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "<stack>.json such as tests/snapshots",
     )
     parser.add_argument("--out", type=Path, help="write the Markdown here instead of stdout")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="plan every commit afresh instead of reusing .cache/diff (keyed by the commit's "
+        "tree and the installed packages)",
+    )
     args = parser.parse_args(argv)
     if args.plans and (args.base or args.head):
         parser.error("give git refs or --plans, not both")
@@ -59,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             labels = (f"`{args.plans[0]}`", f"`{args.plans[1]}`")
         else:
             base_ref = args.base or default_base()
-            base, head = plan_refs(base_ref, args.head)
+            base, head = plan_refs(base_ref, args.head, use_cache=not args.no_cache)
             base_label = (
                 label(args.base, resolve(args.base))
                 if args.base

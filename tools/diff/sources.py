@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS_DIR = "stacks"
 MAIN_BRANCHES = ("main", "origin/main")
 SYNTH_TIMEOUT = 300
+CACHE_DIR = REPO_ROOT / ".cache" / "diff"
 
 # Runs in a checkout: that checkout's own tools.synth plans every stack; one process per side,
 # so the program's imports are paid once. A failing stack reports its error and the rest go on.
@@ -124,31 +127,83 @@ def finish_synth(process: subprocess.Popen[str], root: Path, label: str) -> Side
     return side
 
 
-def plan_refs(base: str, head: str | None) -> tuple[Side, Side]:
-    """Plans of every stack at `base` and at `head` (None: the working tree), in parallel."""
+def environment_fingerprint() -> str:
+    """The interpreter and installed packages: a plan depends on them as much as on the code."""
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
+    return hashlib.sha256("\n".join([sys.version, *packages]).encode()).hexdigest()
+
+
+def cache_path(commit: str) -> Path:
+    """Plans of a commit, keyed by its tree: the same files give the same plan."""
+    tree = git("rev-parse", f"{commit}^{{tree}}")
+    key = hashlib.sha256(f"{tree}\n{environment_fingerprint()}".encode()).hexdigest()[:32]
+    return CACHE_DIR / f"{key}.json"
+
+
+def read_cached(path: Path) -> Side | None:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {stack: _from_cached(stack, entry) for stack, entry in document.items()}
+
+
+def _from_cached(stack: str, entry: dict[str, Any]) -> StackPlan:
+    if entry.get("error"):
+        return StackPlan(stack=stack, config=entry.get("config"), error=entry["error"])
+    return StackPlan.from_plan(entry["plan"], entry.get("config"))
+
+
+def write_cached(path: Path, side: Side) -> None:
+    document = {
+        stack: {
+            "plan": {"stack": stack, "resources": plan.resources, "outputs": plan.outputs},
+            "config": plan.config,
+            "error": plan.error,
+        }
+        for stack, plan in side.items()
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")
+    partial.replace(path)
+
+
+def plan_refs(base: str, head: str | None, use_cache: bool = True) -> tuple[Side, Side]:
+    """Plans of every stack at `base` and at `head` (None: the working tree), in parallel.
+
+    A commit planned before is read from .cache/diff; the working tree is always planned.
+    """
+    sides: dict[str, Side] = {}
     with tempfile.TemporaryDirectory(prefix="llm-o11y-diff-") as tmp:
-        roots: list[tuple[Path, str]] = []
+        todo: list[tuple[str, Path, str, Path | None]] = []
         for name, ref in (("base", base), ("head", head)):
-            root = REPO_ROOT
+            root, cached_at = REPO_ROOT, None
             if ref is not None:
+                commit = resolve(ref)
+                cached_at = cache_path(commit) if use_cache else None
+                cached = read_cached(cached_at) if cached_at else None
+                if cached is not None:
+                    sides[name] = cached
+                    continue
                 root = Path(tmp) / name
                 root.mkdir()
-                extract(resolve(ref), root)
+                extract(commit, root)
             if not (root / "tools" / "synth.py").is_file():
                 raise SourceError(f"{ref or 'the working tree'} has no tools/synth.py to plan it")
-            roots.append((root, ref or "the working tree"))
-        processes = [start_synth(root, stack_names(root)) for root, _ in roots]
+            todo.append((name, root, ref or "the working tree", cached_at))
+        processes = [start_synth(root, stack_names(root)) for _, root, _, _ in todo]
         try:
-            base_side, head_side = (
-                finish_synth(process, root, label)
-                for process, (root, label) in zip(processes, roots, strict=True)
-            )
+            for process, (name, root, label, cached_at) in zip(processes, todo, strict=True):
+                sides[name] = finish_synth(process, root, label)
+                if cached_at is not None:
+                    write_cached(cached_at, sides[name])
         finally:
             for process in processes:
                 if process.poll() is None:
                     process.kill()
                     process.communicate()
-    return base_side, head_side
+    return sides["base"], sides["head"]
 
 
 def load_plans(path: Path) -> Side:
