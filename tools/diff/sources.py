@@ -133,10 +133,13 @@ def environment_fingerprint() -> str:
     return hashlib.sha256("\n".join([sys.version, *packages]).encode()).hexdigest()
 
 
+def tree(ref: str) -> str:
+    return git("rev-parse", f"{resolve(ref)}^{{tree}}")
+
+
 def cache_path(commit: str) -> Path:
     """Plans of a commit, keyed by its tree: the same files give the same plan."""
-    tree = git("rev-parse", f"{commit}^{{tree}}")
-    key = hashlib.sha256(f"{tree}\n{environment_fingerprint()}".encode()).hexdigest()[:32]
+    key = hashlib.sha256(f"{tree(commit)}\n{environment_fingerprint()}".encode()).hexdigest()[:32]
     return CACHE_DIR / f"{key}.json"
 
 
@@ -175,9 +178,13 @@ def plan_refs(base: str, head: str | None, use_cache: bool = True) -> tuple[Side
     A commit planned before is read from .cache/diff; the working tree is always planned.
     """
     sides: dict[str, Side] = {}
+    refs = [("base", base), ("head", head)]
+    same_tree = head is not None and tree(base) == tree(head)
+    if same_tree:
+        refs = refs[:1]  # the same files give the same plans
     with tempfile.TemporaryDirectory(prefix="llm-o11y-diff-") as tmp:
         todo: list[tuple[str, Path, str, Path | None]] = []
-        for name, ref in (("base", base), ("head", head)):
+        for name, ref in refs:
             root, cached_at = REPO_ROOT, None
             if ref is not None:
                 commit = resolve(ref)
@@ -203,7 +210,7 @@ def plan_refs(base: str, head: str | None, use_cache: bool = True) -> tuple[Side
                 if process.poll() is None:
                     process.kill()
                     process.communicate()
-    return sides["base"], sides["head"]
+    return sides["base"], sides["base" if same_tree else "head"]
 
 
 def load_plans(path: Path) -> Side:
