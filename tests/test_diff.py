@@ -153,6 +153,9 @@ def test_a_datasource_uid_change_is_destructive_and_counts_what_still_refers_to_
     assert "DataSource `datasources-loki` is **replaced**" in first
     assert "uid `loki` → `logs`" in first
     assert "1 dashboard and 0 alert rules here" in first
+    assert "it clashes with its name `Loki`" in first
+    renamed = {**DATASOURCE_INPUTS, "uid": "logs", "name": "Logs"}
+    assert "clashes" not in diff(base, plan(resource(DATASOURCE, "datasources-loki", renamed)))
 
 
 def test_a_protected_volume_replacement_is_destructive_and_says_pulumi_refuses() -> None:
@@ -492,6 +495,7 @@ def test_a_rule_group_rename_replaces_it_and_resets_alert_state() -> None:
     [line] = lines_with(text, "RuleGroup `alerting-llm-cost`")
     assert "is **replaced** (a change to `name` forces it)" in line
     assert "alert state and history start over" in line
+    assert "its rules' titles are still taken in the folder" in line
 
 
 def contact(name: str, **integrations: Any) -> dict[str, Any]:

@@ -157,10 +157,17 @@ def replace_cost(before: Resource, after: Resource, base: StackPlan, head: Stack
     if token == FOLDER:
         return Level.DESTRUCTIVE, f"{folder_loss(base, head, old.get('uid'))}; links to it break"
     if token == DATASOURCE:
+        clash = ""
+        if old.get("name") == new.get("name") and not option(after, "deleteBeforeReplace"):
+            clash = (
+                f"; created before the old one is deleted, it clashes with its name "
+                f"{code(str(new.get('name')))} (Grafana's datasource names are unique: set "
+                "deleteBeforeReplace)"
+            )
         return Level.DESTRUCTIVE, (
             f"uid {code(str(old.get('uid')))} → {code(str(new.get('uid')))} orphans what refers "
             f"to the old uid ({datasource_users(head, old.get('uid'))} here, and any "
-            "hand-made dashboard)"
+            f"hand-made dashboard){clash}"
         )
     if token == DASHBOARD:
         uid = dashboard_uid(old)
@@ -171,9 +178,22 @@ def replace_cost(before: Resource, after: Resource, base: StackPlan, head: Stack
         )
     if token == RULE_GROUP:
         rules = len(old.get("rules") or [])
+        titles = {r.get("name") for r in old.get("rules") or []} & {
+            r.get("name") for r in new.get("rules") or []
+        }
+        clash = ""
+        if (
+            titles
+            and old.get("folderUid") == new.get("folderUid")
+            and not option(after, "deleteBeforeReplace")
+        ):
+            clash = (
+                "; created before the old group is deleted, its rules' titles are still taken "
+                "in the folder and the provider refuses them (set deleteBeforeReplace)"
+            )
         return Level.DISRUPTIVE, (
             f"its {count(rules, 'rule')} are deleted and created again: alert state and history "
-            "start over"
+            f"start over{clash}"
         )
     if token == CLOUD_STACK:
         return Level.DESTRUCTIVE, (
