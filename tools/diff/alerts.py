@@ -59,7 +59,8 @@ def threshold(rule: Rule) -> str | None:
             continue
         for condition in model.get("conditions") or []:
             evaluator = condition.get("evaluator") or {}
-            op = COMPARISONS.get(evaluator.get("type"), evaluator.get("type"))
+            kind = str(evaluator.get("type"))
+            op = COMPARISONS.get(kind, kind)
             params = "..".join(_number(p) for p in evaluator.get("params") or [])
             found.append(f"{op} {params}")
     return "; ".join(found) or None
@@ -143,7 +144,9 @@ def rules_of(plan: StackPlan) -> dict[str, tuple[Rule, str]]:
     return found
 
 
-def rule_changes(old: Rule, new: Rule, old_group: str, new_group: str) -> tuple[list, list]:
+def rule_changes(
+    old: Rule, new: Rule, old_group: str, new_group: str
+) -> tuple[list[str], list[str]]:
     what: list[str] = []
     details: list[str] = []
     if old.get("name") != new.get("name"):

@@ -123,9 +123,12 @@ def moved(pairs: list[tuple[Panel, Panel]]) -> set[int]:
     sequence = [new.order for _, new in by_old]
     best: list[list[int]] = []
     for index, value in enumerate(sequence):
-        chain = max((c for c in best if sequence[c[-1]] < value), key=len, default=[])
+        chain: list[int] = []
+        for candidate in best:
+            if sequence[candidate[-1]] < value and len(candidate) > len(chain):
+                chain = candidate
         best.append([*chain, index])
-    keep = set(max(best, key=len, default=[]))
+    keep = set(max(best, key=len)) if best else set()
     return {by_old[i][0].order for i in range(len(by_old)) if i not in keep}
 
 
@@ -139,11 +142,12 @@ def renamed_rows(
     for a, b in pairs:
         if a.row is not None and a.row not in new_rows:
             targets.setdefault(a.row, set()).add(b.row)
-    return {
-        row: next(iter(to))
-        for row, to in targets.items()
-        if len(to) == 1 and None not in to and next(iter(to)) not in old_rows
-    }
+    renames: dict[str, str] = {}
+    for row, to in targets.items():
+        target = next(iter(to))
+        if len(to) == 1 and target is not None and target not in old_rows:
+            renames[row] = target
+    return renames
 
 
 def panel_changes(
@@ -214,13 +218,13 @@ def dashboard_level(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     variables_new = {v.get("name"): v for v in (new.get("templating") or {}).get("list") or []}
     for name in sorted(set(variables_old) | set(variables_new), key=str):
         a, b = variables_old.get(name), variables_new.get(name)
-        if a is None:
-            lines.append(f"variable {code(str(name))} added ({code(str(b.get('query')))})")
-        elif b is None:
-            lines.append(f"variable {code(str(name))} removed")
-        elif a != b:
+        if a is not None and b is not None:
             for path, x, y in changed_paths(_variable(a), _variable(b)):
                 lines.append(change_line(f"variable {name}: {path}", x, y))
+        elif b is not None:
+            lines.append(f"variable {code(str(name))} added ({code(str(b.get('query')))})")
+        else:
+            lines.append(f"variable {code(str(name))} removed")
     rest = {"title", "templating", "panels", "uid", "id", "version"}
     for path, x, y in changed_paths(
         {k: v for k, v in old.items() if k not in rest},
@@ -269,13 +273,12 @@ def dashboard_changes(title: str, old: dict[str, Any], new: dict[str, Any]) -> l
         if all(panel is not b for _, b in pairs):
             where = f" in row {code(panel.row)}" if panel.row else ""
             text = queries(panel.model)
-            details = tuple(f"query {ref}: {code(q)}" for ref, q in sorted(text.items()))
             found.append(
                 Finding(
                     Section.DASHBOARDS,
                     Level.CHANGE,
                     f"{subject}: panel {code(panel.title)} added{where}",
-                    details,
+                    tuple(f"query {ref}: {code(q)}" for ref, q in sorted(text.items())),
                 )
             )
     for a, b in sorted(pairs, key=lambda p: p[1].order):
