@@ -128,7 +128,10 @@ def moved(pairs: list[tuple[Panel, Panel]]) -> set[int]:
             if sequence[candidate[-1]] < value and len(candidate) > len(chain):
                 chain = candidate
         best.append([*chain, index])
-    keep = set(max(best, key=len)) if best else set()
+    longest: list[int] = []
+    for chain in best:
+        longest = chain if len(chain) > len(longest) else longest
+    keep = set(longest)
     return {by_old[i][0].order for i in range(len(by_old)) if i not in keep}
 
 
