@@ -270,12 +270,15 @@ def dependents_line(resource: Resource, head: StackPlan) -> tuple[str, ...]:
     """What depends on a replaced resource. The plan's ids are stand-ins that never change, so
     a replacement's new id shows nowhere else: these see it, and one it reaches through an
     input that forces replacement is replaced too."""
-    names = sorted(
-        code(r["name"])
-        for r in head.resources
-        if resource["name"] in (option(r, "dependsOn") or [])
-        and not r["type"].startswith("llm-o11y:")
-    )
+    names = [
+        code(name)
+        for name in sorted(
+            r["name"]
+            for r in head.resources
+            if resource["name"] in (option(r, "dependsOn") or [])
+            and not r["type"].startswith("llm-o11y:")
+        )
+    ]
     if not names:
         return ()
     shown = ", ".join(names[:MAX_DETAILS])
