@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from tools.diff.cli import main
 from tools.diff.model import StackPlan
 from tools.diff.report import MARKER, compare, render
-from tools.diff.sources import load_plans, read_cached, write_cached
+from tools.diff.sources import extract, load_plans, plan_roots, read_cached, resolve, write_cached
 from tools.diff.values import excerpt_pair
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -626,6 +627,23 @@ def test_git_refs_are_planned_with_each_side_s_own_synth() -> None:
     result = diff_cli("--no-cache", "HEAD", "HEAD")
     assert result.returncode == 0, result.stderr
     assert "`HEAD`" in result.stdout and "no change" in result.stdout.lower()
+
+
+def test_each_checkout_is_planned_with_its_own_modules(tmp_path: Path) -> None:
+    # Both checkouts are planned in one process; the second must not reuse the first's modules.
+    base, head = tmp_path / "base", tmp_path / "head"
+    for root in (base, head):
+        root.mkdir()
+        extract(resolve("HEAD"), root)
+    versions = head / "components" / "versions.py"
+    text = versions.read_text(encoding="utf-8")
+    image = re.search(r'"([a-z][\w./-]*:[\w.-]+)"', text)
+    assert image, "components/versions.py pins images as name:tag strings"
+    versions.write_text(text.replace(image.group(1), image.group(1) + "-patched"), "utf-8")
+    old, new = plan_roots([(base, "base"), (head, "head")])
+    assert "-patched" not in json.dumps(old["local"].resources)
+    assert "-patched" in json.dumps(new["local"].resources)
+    assert old["local"].config == new["local"].config != {}
 
 
 def test_cached_plans_read_back_as_they_were_written(tmp_path: Path) -> None:

@@ -24,18 +24,37 @@ MAIN_BRANCHES = ("main", "origin/main")
 SYNTH_TIMEOUT = 300
 CACHE_DIR = REPO_ROOT / ".cache" / "diff"
 
-# Runs in a checkout: that checkout's own tools.synth plans every stack; one process per side,
-# so the program's imports are paid once. A failing stack reports its error and the rest go on.
+# Plans each checkout with that checkout's own tools.synth, one checkout after the other in one
+# process: the third-party imports (Pulumi, the providers' SDKs), most of the cost, are paid
+# once. Before each checkout, every module loaded from the previous one is dropped, so names
+# like `components` resolve in the new checkout. A failing stack reports its error; the rest go on.
 SYNTH_ALL = """
-import json, sys
-from tools.synth import synth
-result = {}
-for stack in sys.argv[1:]:
+import importlib, json, sys
+jobs, results, previous = json.loads(sys.argv[1]), [], []
+for job in jobs:
+    for name, module in list(sys.modules.items()):
+        places = [getattr(module, "__file__", None), *(getattr(module, "__path__", None) or [])]
+        if any(str(p or "").startswith(old) for p in places for old in previous):
+            del sys.modules[name]
+    root = job["root"]
+    sys.path.insert(0, root)
+    importlib.invalidate_caches()
+    plans = {}
     try:
-        result[stack] = {"plan": json.loads(synth(stack).as_json())}
+        from tools.synth import synth
     except Exception as exc:
-        result[stack] = {"error": f"{type(exc).__name__}: {exc}"}
-json.dump(result, sys.stdout)
+        synth, failure = None, f"tools.synth: {type(exc).__name__}: {exc}"
+    for stack in job["stacks"]:
+        try:
+            if synth is None:
+                raise RuntimeError(failure)
+            plans[stack] = {"plan": json.loads(synth(stack).as_json())}
+        except Exception as exc:
+            plans[stack] = {"error": f"{type(exc).__name__}: {exc}"}
+    sys.path.remove(root)
+    previous.append(root.rstrip("/") + "/")
+    results.append(plans)
+json.dump(results, sys.stdout)
 """
 
 
@@ -91,40 +110,47 @@ def stack_config(root: Path, stack: str) -> dict[str, Any]:
 
 
 def _child_env() -> dict[str, str]:
-    """The checkout's own modules come first: no PYTHONPATH from the caller."""
+    """Only the checkouts' own modules: no PYTHONPATH from the caller."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
-def start_synth(root: Path, stacks: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", SYNTH_ALL, *stacks],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_child_env(),
-    )
-
-
-def finish_synth(process: subprocess.Popen[str], root: Path, label: str) -> Side:
-    try:
-        out, err = process.communicate(timeout=SYNTH_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise SourceError(f"planning {label} took over {SYNTH_TIMEOUT} s") from None
-    if process.returncode != 0:
-        raise SourceError(f"planning {label} failed:\n{err.strip()[-2000:]}")
-    side: Side = {}
-    for stack, result in json.loads(out).items():
-        config = stack_config(root, stack)
-        if "error" in result:
-            side[stack] = StackPlan(stack=stack, config=config, error=result["error"])
-        else:
-            side[stack] = StackPlan.from_plan(result["plan"], config)
-    return side
+def plan_roots(roots: list[tuple[Path, str]]) -> list[Side]:
+    """The plans of every stack of each checkout, as (root, label) pairs, in one process."""
+    if not roots:
+        return []
+    for root, label in roots:
+        if not (root / "tools" / "synth.py").is_file():
+            raise SourceError(f"{label} has no tools/synth.py to plan it with")
+    jobs = [{"root": str(root), "stacks": stack_names(root)} for root, _ in roots]
+    with tempfile.TemporaryDirectory(prefix="llm-o11y-diff-cwd-") as neutral:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", SYNTH_ALL, json.dumps(jobs)],
+                cwd=neutral,  # nothing importable by accident from the current folder
+                capture_output=True,
+                text=True,
+                env=_child_env(),
+                timeout=SYNTH_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise SourceError(f"planning took over {SYNTH_TIMEOUT} s") from None
+    if done.returncode != 0:
+        labels = ", ".join(label for _, label in roots)
+        raise SourceError(f"planning {labels} failed:\n{done.stderr.strip()[-2000:]}")
+    sides = []
+    for (root, _), results in zip(roots, json.loads(done.stdout), strict=True):
+        side: Side = {}
+        for stack, result in results.items():
+            config = stack_config(root, stack)
+            if "error" in result:
+                side[stack] = StackPlan(stack=stack, config=config, error=result["error"])
+            else:
+                side[stack] = StackPlan.from_plan(result["plan"], config)
+        sides.append(side)
+    return sides
 
 
 def environment_fingerprint() -> str:
@@ -173,7 +199,7 @@ def write_cached(path: Path, side: Side) -> None:
 
 
 def plan_refs(base: str, head: str | None, use_cache: bool = True) -> tuple[Side, Side]:
-    """Plans of every stack at `base` and at `head` (None: the working tree), in parallel.
+    """Plans of every stack at `base` and at `head` (None: the working tree).
 
     A commit planned before is read from .cache/diff; the working tree is always planned.
     """
@@ -185,31 +211,24 @@ def plan_refs(base: str, head: str | None, use_cache: bool = True) -> tuple[Side
     with tempfile.TemporaryDirectory(prefix="llm-o11y-diff-") as tmp:
         todo: list[tuple[str, Path, str, Path | None]] = []
         for name, ref in refs:
-            root, cached_at = REPO_ROOT, None
-            if ref is not None:
-                commit = resolve(ref)
-                cached_at = cache_path(commit) if use_cache else None
-                cached = read_cached(cached_at) if cached_at else None
-                if cached is not None:
-                    sides[name] = cached
-                    continue
-                root = Path(tmp) / name
-                root.mkdir()
-                extract(commit, root)
-            if not (root / "tools" / "synth.py").is_file():
-                raise SourceError(f"{ref or 'the working tree'} has no tools/synth.py to plan it")
-            todo.append((name, root, ref or "the working tree", cached_at))
-        processes = [start_synth(root, stack_names(root)) for _, root, _, _ in todo]
-        try:
-            for process, (name, root, label, cached_at) in zip(processes, todo, strict=True):
-                sides[name] = finish_synth(process, root, label)
-                if cached_at is not None:
-                    write_cached(cached_at, sides[name])
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.communicate()
+            if ref is None:
+                todo.append((name, REPO_ROOT, "the working tree", None))
+                continue
+            commit = resolve(ref)
+            cached_at = cache_path(commit) if use_cache else None
+            cached = read_cached(cached_at) if cached_at else None
+            if cached is not None:
+                sides[name] = cached
+                continue
+            root = Path(tmp) / name
+            root.mkdir()
+            extract(commit, root)
+            todo.append((name, root, ref, cached_at))
+        planned = plan_roots([(root, label) for _, root, label, _ in todo])
+        for (name, _, _, cached_at), side in zip(todo, planned, strict=True):
+            sides[name] = side
+            if cached_at is not None:
+                write_cached(cached_at, side)
     return sides["base"], sides["base" if same_tree else "head"]
 
 
