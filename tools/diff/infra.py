@@ -137,12 +137,20 @@ def rules_linking(plan: StackPlan, dashboard: str | None) -> int:
     )
 
 
+def volume_loss(inputs: dict[str, Any]) -> str:
+    return f"Docker deletes volume {code(str(inputs.get('name')))} and its data"
+
+
+def stack_loss(inputs: dict[str, Any]) -> str:
+    return f"Grafana Cloud deletes stack {code(str(inputs.get('slug')))} with all its data"
+
+
 def replace_cost(before: Resource, after: Resource, base: StackPlan, head: StackPlan) -> Cost:
     """What deleting `before` and creating `after` does, in the words a reviewer needs."""
     old, new = before.get("inputs") or {}, after.get("inputs") or {}
     token = after["type"]
     if token == VOLUME:
-        return Level.DESTRUCTIVE, f"Docker deletes volume {code(str(old.get('name')))} and its data"
+        return Level.DESTRUCTIVE, volume_loss(old)
     if token == CONTAINER:
         if option(after, "deleteBeforeReplace"):
             return Level.DISRUPTIVE, "the container restarts: down until the new one is healthy"
@@ -196,9 +204,7 @@ def replace_cost(before: Resource, after: Resource, base: StackPlan, head: Stack
             f"start over{clash}"
         )
     if token == CLOUD_STACK:
-        return Level.DESTRUCTIVE, (
-            f"Grafana Cloud deletes stack {code(str(old.get('slug')))} with all its data"
-        )
+        return Level.DESTRUCTIVE, stack_loss(old)
     if token in TOKENS:
         return Level.DISRUPTIVE, "a new token replaces the old one: clients still using it fail"
     if token.startswith("random:"):
@@ -210,10 +216,7 @@ def delete_cost(resource: Resource, base: StackPlan, head: StackPlan) -> Cost:
     inputs = resource.get("inputs") or {}
     token = resource["type"]
     if token == VOLUME:
-        return (
-            Level.DESTRUCTIVE,
-            f"Docker deletes volume {code(str(inputs.get('name')))} and its data",
-        )
+        return Level.DESTRUCTIVE, volume_loss(inputs)
     if token == FOLDER:
         return Level.DESTRUCTIVE, folder_loss(base, head, inputs.get("uid"))
     if token == DATASOURCE:
@@ -222,9 +225,7 @@ def delete_cost(resource: Resource, base: StackPlan, head: StackPlan) -> Cost:
             f"{code(str(inputs.get('uid')))}"
         )
     if token == CLOUD_STACK:
-        return Level.DESTRUCTIVE, (
-            f"Grafana Cloud deletes stack {code(str(inputs.get('slug')))} with all its data"
-        )
+        return Level.DESTRUCTIVE, stack_loss(inputs)
     if token == DASHBOARD:
         uid = dashboard_uid(inputs)
         return Level.CHANGE, f"/d/{uid} stops working and its version history is lost"
