@@ -152,6 +152,11 @@ synth: venv ## regenerate the offline plan snapshots in tests/snapshots/
 	  $(BIN)/python -m tools.synth $$stack --out tests/snapshots/$$stack.json && echo "tests/snapshots/$$stack.json"; \
 	done
 
+.PHONY: diff
+diff: venv ## the semantic diff of this branch against main, as Markdown (BASE=ref [HEAD=ref] for others)
+	@if [ -n "$(HEAD)" ] && [ -z "$(BASE)" ]; then echo "make diff: give BASE with HEAD"; exit 2; fi
+	@$(BIN)/python -m tools.diff $(BASE) $(HEAD)
+
 .PHONY: test
 test: venv lint ## run every test (slow query/collector tests skip, with a reason, when their tools are missing)
 	$(BIN)/pytest

@@ -75,6 +75,21 @@ MALFORMED: dict[str, list[list[str]]] = {
         ["jsonl", "{dir}/x.jsonl", "--days", "2", "--app-days", "5"],
         ["totals", "--app-requests-per-hour", "nan"],
     ],
+    "tools.diff": [
+        ["HEAD~1", "HEAD", "HEAD"],
+        ["--plans", "{file}"],
+        ["--plans", "{dir}", "{dir}"],
+        ["HEAD", "--plans", "{dir}", "{dir}"],
+        ["no-such-ref-anywhere", "HEAD"],
+        ["--out", "{dir}", "--plans", "{dir}", "{dir}"],
+        ["--bogus"],
+    ],
+    "tools.stack_file": [
+        [],
+        ["local"],
+        ["local", "--"],
+        ["no-such-stack", "--", "pulumi", "preview"],
+    ],
     "tools.bench": [
         ["--users", "0"],
         ["--days", "nan"],
@@ -94,7 +109,7 @@ CASES = [
 
 def _main_of(tool: str) -> Callable[[list[str]], int]:
     module = importlib.import_module(
-        f"{tool}.cli" if tool == "tools.report" else f"{tool}.__main__"
+        f"{tool}.cli" if tool in ("tools.report", "tools.diff") else f"{tool}.__main__"
         if tool == "tools.telemetry" else tool
     )  # fmt: skip
     return module.main  # type: ignore[no-any-return]

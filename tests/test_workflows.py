@@ -78,7 +78,6 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_tag_noted(path: Pa
         for value in [job.get("uses"), *(s.get("uses") for s in job.get("steps", []))]
         if value
     ]
-    assert references
     for reference in references:
         if reference.startswith("./"):
             continue  # an action or workflow in this repository
@@ -87,22 +86,47 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_tag_noted(path: Pa
         assert re.search(r"#\s*v\d", line), f"{path.name}: say which release {reference} is"
 
 
+def test_the_workflows_use_actions() -> None:
+    # So that the pinning test above cannot pass on nothing.
+    assert any(
+        s.get("uses") for path in WORKFLOWS for j in jobs(load(path)).values() for s in j["steps"]
+    )
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_no_workflow_runs_untrusted_code_with_repository_secrets(path: Path) -> None:
-    assert "pull_request_target" not in triggers(load(path))
-    assert "workflow_run" not in triggers(load(path))
+    workflow = load(path)
+    assert "pull_request_target" not in triggers(workflow)
+    if "workflow_run" in triggers(workflow):
+        # It runs from the default branch with a token that can write, after a run of the
+        # pull request's code: it must never check that code out or run what it produced, and
+        # must not expand event data into a script (script injection).
+        text = path.read_text(encoding="utf-8")
+        assert "secrets." not in text
+        for job in jobs(workflow).values():
+            for step in job["steps"]:
+                assert "uses" not in step, f"{path.name}: no actions, above all no checkout"
+                assert "${{" not in step.get("run", ""), f"{path.name}: pass event data via env"
+
+
+def comments_on_pull_requests(job: dict[str, Any]) -> bool:
+    pulumi = any(s["with"].get("comment-on-pr") for s in steps_using(job, PULUMI_ACTION))
+    api = any("/comments" in str(s.get("run", "")) for s in job.get("steps", []))
+    return pulumi or api
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_permissions_are_read_only_except_the_pr_comment(path: Path) -> None:
     workflow = load(path)
-    assert workflow.get("permissions") == {"contents": "read"}
+    assert workflow.get("permissions") in ({"contents": "read"}, {})
     for name, job in jobs(workflow).items():
         granted = job.get("permissions", {})
         assert isinstance(granted, dict), f"{name}: spell out each permission"
         writes = {scope for scope, level in granted.items() if level == "write"}
-        commenting = any(s["with"].get("comment-on-pr") for s in steps_using(job, PULUMI_ACTION))
-        assert writes == ({"pull-requests"} if commenting else set()), name
+        assert writes == ({"pull-requests"} if comments_on_pull_requests(job) else set()), name
+        reads = {scope for scope, level in granted.items() if level == "read"}
+        downloads = any("gh run download" in str(s.get("run", "")) for s in job["steps"])
+        assert reads <= ({"contents", "actions"} if downloads else {"contents"}), name
     for job in jobs(workflow).values():
         for step in job.get("steps", []):
             if str(step.get("uses", "")).startswith("actions/checkout@"):
@@ -183,3 +207,65 @@ def test_the_checks_run_lint_and_the_full_test_suite() -> None:
     assert any("make lint" in r for r in runs)
     # The same script CI runs here, with root for its apt installs.
     assert any(r.strip().endswith("bash .ci/run") for r in runs)
+
+
+# --- the semantic diff: computed for every pull request, forks included, posted as one comment --
+
+CI = REPO_ROOT / ".github" / "workflows" / "ci.yml"
+COMMENTER = REPO_ROOT / ".github" / "workflows" / "semantic-diff-comment.yml"
+
+
+def run_scripts(job: dict[str, Any]) -> str:
+    """The job's shell, continuation lines joined."""
+    return "\n".join(str(s.get("run", "")) for s in job["steps"]).replace("\\\n", " ")
+
+
+def test_the_semantic_diff_runs_on_fork_pull_requests_without_secrets_or_write_access() -> None:
+    workflow = load(CI)
+    assert "pull_request" in triggers(workflow)
+    job = jobs(workflow)["semantic-diff"]
+    # No condition on the head repository: fork pull requests run it too.
+    assert condition(job) == "github.event_name == 'pull_request'"
+    assert job["permissions"] == {"contents": "read"}
+    assert "secrets." not in yaml.safe_dump(job)
+    assert "environment" not in job
+    [checkout] = steps_using(job, "actions/checkout@")
+    assert checkout["with"] == {
+        "ref": "${{ github.event.pull_request.head.sha }}",
+        "fetch-depth": 0,
+        "persist-credentials": False,
+    }
+    script = " ".join(run_scripts(job).split())
+    assert "pip install --quiet -r requirements.txt" in script
+    assert (
+        '.venv/bin/python -m tools.diff "$(git merge-base "$BASE_SHA" "$HEAD_SHA")" "$HEAD_SHA"'
+        " --out semantic-diff/comment.md" in script
+    )
+    # Event data reaches the script through env, never expanded into it.
+    assert all("${{" not in str(s.get("run", "")) for s in job["steps"])
+    assert '>> "$GITHUB_STEP_SUMMARY"' in script
+    [upload] = steps_using(job, "actions/upload-artifact@")
+    assert upload["with"]["name"] == "semantic-diff"
+
+
+def test_the_comment_is_posted_from_the_base_branch_and_kept_up_to_date() -> None:
+    from tools.diff.report import MARKER
+
+    workflow = load(COMMENTER)
+    assert triggers(workflow) == {"workflow_run": {"workflows": ["ci"], "types": ["completed"]}}
+    assert load(CI)["name"] == "ci"
+    assert workflow["permissions"] == {}
+    [job] = jobs(workflow).values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert "github.event.workflow_run.event == 'pull_request'" in condition(job)
+    script = run_scripts(job)
+    assert 'gh run download "$RUN_ID"' in script and "--name semantic-diff" in script
+    # The artifact is data from the pull request: its PR number must be a number, and that pull
+    # request's head must be the commit the ci run planned.
+    assert '[[ "$number" =~ ^[0-9]+$ ]]' in script
+    assert 'gh api "repos/$REPO/pulls/$number" --jq .head.sha' in script
+    assert '"$pr_head" != "$HEAD_SHA"' in script
+    # One comment, found by its marker and edited in place; a new one only when there is none.
+    assert MARKER in yaml.safe_dump(job["steps"])
+    assert "--method PATCH" in script and "--method POST" in script
+    assert "-F body=@body.md" in script

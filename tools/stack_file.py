@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from tools.arguments import OneLineParser
+
 MACHINE_DIR = Path(".pulumi") / "stacks"
 PER_MACHINE_KEYS = ("encryptionsalt", "secretsprovider", "encryptedkey")
 # The CLI commands that read a stack's config, and so take --config-file.
@@ -122,7 +124,7 @@ def run(root: Path, stack: str, command: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m tools.stack_file",
         description="Run a Pulumi CLI command on this machine's copy of stacks/Pulumi.<stack>.yaml "
         "(.pulumi/stacks/, gitignored), keeping the tracked stack file byte-identical.",
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(Path.cwd(), args.stack, command)
     except StackFileError as exc:
-        print(f"stack_file: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
 
 

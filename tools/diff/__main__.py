@@ -1,0 +1,5 @@
+import sys
+
+from tools.diff.cli import main
+
+sys.exit(main())
