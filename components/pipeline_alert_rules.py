@@ -27,7 +27,7 @@ from components.alert_rules import (
 )
 
 COLLECTOR_CONFIG = Path(__file__).resolve().parent.parent / "configs/otel-collector/config.yaml"
-SIGNALS = "(metric_points|spans|log_records)"
+SIGNALS = ("metric_points", "spans", "log_records")
 # Warn while half the queue is still free: at a team's pace that is hours before it drops.
 QUEUE_FILL_WARNING = 0.5
 # Warn at 90 % of memory_limiter's soft limit, where it starts refusing.
@@ -62,17 +62,43 @@ def queue_fill() -> str:
     return f"{by} (otelcol_exporter_queue_size) / {by} (otelcol_exporter_queue_capacity)"
 
 
+def summed_across(function: str, names: dict[str, str], window: str, by: str) -> str:
+    """`sum by (by) (function(name[window]))` over several counters at once.
+
+    Each counter is tagged with a `counter` label first: function() drops the metric name, so
+    without it two counters with the same labels (say refused spans and refused log records of
+    one receiver) would collide ("vector cannot contain metrics with the same labelset").
+    Counters that do not exist yet (they appear with their first increment) are simply absent.
+    """
+    tagged = " or ".join(
+        f'label_replace({function}({name}[{window}]), "counter", "{tag}", "", "")'
+        for tag, name in names.items()
+    )
+    return f"sum by ({by}) ({tagged})"
+
+
+def signal_counters(template: str) -> dict[str, str]:
+    """{tag: name} of one counter per signal, e.g. `otelcol_receiver_refused_{}_total`."""
+    return {signal: template.format(signal) for signal in SIGNALS}
+
+
+# Items an exporter gave up on (retry window over, or refused by the backend for good) and items
+# a full queue dropped.
+EXPORTER_DROP_COUNTERS = {
+    f"{kind}_{tag}": name
+    for kind in ("send", "enqueue")
+    for tag, name in signal_counters(f"otelcol_exporter_{kind}_failed_{{}}_total").items()
+}
+# Items the receivers answered with a retryable error (memory_limiter is what refuses).
+RECEIVER_REFUSAL_COUNTERS = signal_counters("otelcol_receiver_refused_{}_total")
+
+
 def exporter_drops(window: str) -> str:
-    """Items an exporter gave up on (retry window over, or refused by the backend for good) and
-    items a full queue dropped."""
-    name = f"otelcol_exporter_(send|enqueue)_failed_{SIGNALS}_total"
-    return f'sum by (instance, exporter) (increase({{__name__=~"{name}"}}[{window}]))'
+    return summed_across("increase", EXPORTER_DROP_COUNTERS, window, "instance, exporter")
 
 
 def receiver_refusals(window: str) -> str:
-    """Items the receivers answered with a retryable error (memory_limiter is what refuses)."""
-    name = f"otelcol_receiver_refused_{SIGNALS}_total"
-    return f'sum by (instance, receiver) (increase({{__name__=~"{name}"}}[{window}]))'
+    return summed_across("increase", RECEIVER_REFUSAL_COUNTERS, window, "instance, receiver")
 
 
 def heap_share_of_soft_limit() -> str:

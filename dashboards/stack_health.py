@@ -17,6 +17,7 @@ from typing import Final
 import yaml
 from grafana_foundation_sdk.builders import dashboard
 
+from components.pipeline_alert_rules import EXPORTER_DROP_COUNTERS, summed_across
 from dashboards.panels import (
     PROMETHEUS,
     Section,
@@ -246,10 +247,8 @@ QUEUE_FILL: Final = (
     "sum by (exporter) (otelcol_exporter_queue_size) "
     "/ sum by (exporter) (otelcol_exporter_queue_capacity)"
 )
-EXPORTER_DROPS: Final = (
-    "sum by (exporter) (rate({__name__=~"
-    '"otelcol_exporter_(send|enqueue)_failed_(metric_points|spans|log_records)_total"}'
-    f"{RATE}))"
+EXPORTER_DROPS: Final = summed_across(
+    "rate", EXPORTER_DROP_COUNTERS, "$__rate_interval", "exporter"
 )
 COLLECTOR_HEAP: Final = "max by (instance) (otelcol_process_runtime_heap_alloc_bytes)"
 DELTA_STREAMS: Final = "sum by (instance) (otelcol_deltatocumulative_streams_tracked)"
