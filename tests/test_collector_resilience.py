@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import tempfile
 import time
 from collections import Counter
@@ -26,15 +27,18 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from components.pipeline_alert_rules import EXPORTER_DROP_COUNTERS, RECEIVER_REFUSAL_COUNTERS
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.otlp_capture import OtlpGrpcTraceCapture, OtlpHttpCapture
 from tests.support.pipeline import (
     CollectorPorts,
     Process,
     collector_port_override,
+    http_text,
     poll_until,
     require_prometheus_version,
     start_collector,
@@ -282,3 +286,91 @@ def test_counter_totals_in_prometheus_equal_what_was_sent(
 def assert_no_duplicates(items: list) -> None:
     repeated = {item: n for item, n in Counter(items).items() if n > 1}
     assert not repeated, f"{len(repeated)} items arrived more than once"
+
+
+# --- where data is dropped or refused, the alerts' counters count it ---------------------------
+
+SAMPLE_LINE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?P<labels>\{[^}]*\})? (?P<value>\S+)$")
+OVERLOAD_LOAD_SECONDS = 4.0
+OVERLOAD_SETTLE_SECONDS = 15.0  # the batch processor holds data up to 5 s
+
+
+def scraped_totals(telemetry_port: int) -> dict[str, float]:
+    """The collector's own metrics, summed per name (and per `error` for delta points)."""
+    text = http_text(f"http://127.0.0.1:{telemetry_port}/metrics")
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        found = SAMPLE_LINE.match(line)
+        if not found:
+            continue
+        name = found["name"]
+        error = re.search(r'error="([^"]+)"', found["labels"] or "")
+        key = f"{name}{{error={error.group(1)}}}" if error else name
+        totals[key] = totals.get(key, 0.0) + float(found["value"])
+    return totals
+
+
+def overloaded(
+    otelcol: Path, workdir: Path, changes: dict[str, Any], counted: list[str]
+) -> tuple[dict, Accepted]:
+    """Our config with `changes` merged over it, its backends unreachable, under load a while;
+    then its own metrics once every name in `counted` is above zero (or the batch timeout and
+    a few scrapes later)."""
+    ports = CollectorPorts.free()
+    nowhere = f"127.0.0.1:{free_port()}"
+    env = {
+        "PROMETHEUS_OTLP_ENDPOINT": f"http://{nowhere}/api/v1/otlp",
+        "LOKI_OTLP_ENDPOINT": f"http://{nowhere}",
+        "TEMPO_OTLP_ENDPOINT": nowhere,
+        "OTELCOL_FILE_STORAGE_DIR": str(workdir / "file_storage"),
+    }
+    override = {**collector_port_override(ports), **changes}
+    health = f"http://127.0.0.1:{ports.health}/-/healthy"
+    process = start_collector(otelcol, COLLECTOR_CONFIGS[:1], override, env, workdir, health)
+    try:
+        with SteadyLoad(f"http://127.0.0.1:{ports.otlp_http}", interval=0.2) as load:
+            time.sleep(OVERLOAD_LOAD_SECONDS)
+        poll_until(
+            lambda: all(scraped_totals(ports.telemetry).get(n, 0) > 0 for n in counted),
+            OVERLOAD_SETTLE_SECONDS,
+        )
+        process.check_running()
+        return scraped_totals(ports.telemetry), load.accepted
+    finally:
+        process.stop()
+
+
+@pytest.mark.collector
+def test_a_full_queue_and_too_many_delta_streams_are_dropped_and_counted(
+    otelcol: Path, tmp_path: Path
+) -> None:
+    exporters = ("otlp_http/prometheus", "otlp_http/loki", "otlp_grpc/tempo")
+    tiny_queues = {name: {"sending_queue": {"queue_size": 2000}} for name in exporters}
+    one_stream = {"delta_to_cumulative": {"max_streams": 1}}
+    enqueue_failed = [n for t, n in EXPORTER_DROP_COUNTERS.items() if t.startswith("enqueue_")]
+    dropped_points = "otelcol_deltatocumulative_datapoints_total{error=limit}"
+    counted = [*enqueue_failed, dropped_points]
+    changes = {"exporters": tiny_queues, "processors": one_stream}
+    totals, accepted = overloaded(otelcol, tmp_path, changes, counted)
+
+    assert {name: totals.get(name, 0) > 0 for name in counted} == dict.fromkeys(counted, True)
+    # The batch processor had already answered the sender: a full queue drops silently but for
+    # these counters (README, "What survives what").
+    assert accepted.resends == 0
+
+
+@pytest.mark.collector
+def test_memory_pressure_is_refused_to_the_sender_and_counted(
+    otelcol: Path, tmp_path: Path
+) -> None:
+    # A heap always over the soft limit: memory_limiter refuses everything.
+    tiny_limit = {"memory_limiter": {"limit_mib": 2, "spike_limit_mib": 1}}
+    refused = list(RECEIVER_REFUSAL_COUNTERS.values())
+    by_limiter = [
+        name.replace("otelcol_receiver_", "otelcol_processor_memory_limiter_") for name in refused
+    ]
+    counted = [*refused, *by_limiter]
+    totals, accepted = overloaded(otelcol, tmp_path, {"processors": tiny_limit}, counted)
+
+    assert {name: totals.get(name, 0) > 0 for name in counted} == dict.fromkeys(counted, True)
+    assert accepted.resends > 0
