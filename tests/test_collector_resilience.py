@@ -239,26 +239,25 @@ def test_the_load_was_steady_and_the_scenario_happened(
     assert outcome.collector_restarts == int(outcome.scenario.restart_collector)
 
 
-@pytest.mark.collector
-@pytest.mark.query
-@pytest.mark.parametrize("name", SCENARIO_NAMES)
-def test_every_accepted_log_record_arrives(outcomes: dict[str, Outcome], name: str) -> None:
-    outcome = outcomes[name]
-    missing = set(outcome.accepted.log_bodies) - set(outcome.log_bodies)
-
-    assert not missing, f"{len(missing)} of {len(outcome.accepted.log_bodies)} log records lost"
-    assert_no_duplicates(outcome.log_bodies)
+def accepted_and_arrived(outcome: Outcome, signal: str) -> tuple[list, list]:
+    if signal == "log records":
+        return outcome.accepted.log_bodies, outcome.log_bodies
+    return outcome.accepted.span_ids, outcome.span_ids
 
 
 @pytest.mark.collector
 @pytest.mark.query
+@pytest.mark.parametrize("signal", ["log records", "spans"])
 @pytest.mark.parametrize("name", SCENARIO_NAMES)
-def test_every_accepted_span_arrives(outcomes: dict[str, Outcome], name: str) -> None:
-    outcome = outcomes[name]
-    missing = set(outcome.accepted.span_ids) - set(outcome.span_ids)
+def test_every_accepted_item_arrives_once(
+    outcomes: dict[str, Outcome], name: str, signal: str
+) -> None:
+    accepted, arrived = accepted_and_arrived(outcomes[name], signal)
+    missing = set(accepted) - set(arrived)
+    repeated = {item: n for item, n in Counter(arrived).items() if n > 1}
 
-    assert not missing, f"{len(missing)} of {len(outcome.accepted.span_ids)} spans lost"
-    assert_no_duplicates(outcome.span_ids)
+    assert not missing, f"{len(missing)} of {len(accepted)} {signal} lost"
+    assert not repeated, f"{len(repeated)} {signal} arrived more than once"
 
 
 @pytest.mark.collector
@@ -281,11 +280,6 @@ def test_counter_totals_in_prometheus_equal_what_was_sent(
         delta = outcome.counter_samples[(DELTA_METRIC, stream)]
         resets = sum(1 for before, after in itertools.pairwise(delta) if after < before)
         assert resets == outcome.collector_restarts, stream
-
-
-def assert_no_duplicates(items: list) -> None:
-    repeated = {item: n for item, n in Counter(items).items() if n > 1}
-    assert not repeated, f"{len(repeated)} items arrived more than once"
 
 
 # --- where data is dropped or refused, the alerts' counters count it ---------------------------
