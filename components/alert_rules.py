@@ -34,8 +34,14 @@ VALUE = "$VALUE"
 COST_GROUP = "LLM cost"
 RELIABILITY_GROUP = "LLM reliability"
 TRAFFIC_GROUP = "LLM traffic"
+PIPELINE_GROUP = "Telemetry pipeline"  # components/pipeline_alert_rules.py
 # Evaluation interval of each rule group, in seconds; every rule's `for` is a multiple of it.
-GROUP_INTERVALS: Mapping[str, int] = {COST_GROUP: 300, RELIABILITY_GROUP: 60, TRAFFIC_GROUP: 60}
+GROUP_INTERVALS: Mapping[str, int] = {
+    COST_GROUP: 300,
+    RELIABILITY_GROUP: 60,
+    TRAFFIC_GROUP: 60,
+    PIPELINE_GROUP: 60,
+}
 
 
 @dataclass(frozen=True)
@@ -505,10 +511,14 @@ def traffic_rules(t: AlertThresholds) -> list[AlertRule]:
 
 def alert_rules(thresholds: AlertThresholds) -> list[AlertRule]:
     """Every rule, with these thresholds."""
+    # Imported here: that module builds its rules from this one's types.
+    from components.pipeline_alert_rules import pipeline_rules
+
     return [
         *cost_rules(thresholds),
         *reliability_rules(thresholds),
         *traffic_rules(thresholds),
+        *pipeline_rules(),
     ]
 
 

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 import pulumiverse_grafana as grafana
+import yaml
 
 from components.settings import LocalSettings, Settings
 from components.target import DatasourceEndpoint, DatasourceEndpoints, Target, app_env_blocks
@@ -34,6 +35,9 @@ JSONL_MOUNT = "/var/log/llm-cost"
 PROBE_DIR = "/probe"
 COLLECTOR_STATE_DIR = "/var/lib/otelcol/file_storage"
 COLLECTOR_UID = "10001:10001"
+# The collector's container memory limit: memory_limiter's hard limit (configs/otel-collector)
+# plus room for a spike between its checks and for memory outside the Go heap.
+COLLECTOR_MEMORY_LIMIT_MIB = 1024
 
 
 def config_file(relative: str) -> str:
@@ -93,6 +97,7 @@ class Service:
     read_only_volumes: dict[str, str] = field(default_factory=dict)
     bind_mounts: dict[str, str] = field(default_factory=dict)  # host dir -> container dir (ro)
     envs: list[pulumi.Input[str]] = field(default_factory=list)
+    memory_limit_mib: int | None = None  # the container's hard memory limit
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,13 @@ DATA_VOLUMES = ("prometheus", "loki", "tempo", "grafana", "otel-collector")
 PROBE_VOLUME = "otel-collector-probe"
 
 
+def collector_gomemlimit(config: str) -> str:
+    """GOMEMLIMIT at memory_limiter's soft limit (80 % of its hard limit, as the processor's docs
+    advise): the Go GC works hard there, before memory_limiter refuses data."""
+    limiter = yaml.safe_load(config)["processors"]["memory_limiter"]
+    return f"{limiter['limit_mib'] - limiter['spike_limit_mib']}MiB"
+
+
 def collector_service(local: LocalSettings) -> Service:
     uploads = {"/etc/otelcol-contrib/config.yaml": config_file("otel-collector/config.yaml")}
     command = ["--config=/etc/otelcol-contrib/config.yaml"]
@@ -132,10 +144,13 @@ def collector_service(local: LocalSettings) -> Service:
         ),
         ports={4317: local.ports.otlp_grpc, 4318: local.ports.otlp_http},
         uploads=uploads,
-        # File offsets of the JSONL receiver: losing them would import (and count) logs twice.
+        # The exporters' queues and the JSONL receiver's file offsets: losing them would lose
+        # accepted telemetry, or import (and count) logs twice.
         volumes={"otel-collector": COLLECTOR_STATE_DIR},
         read_only_volumes={PROBE_VOLUME: PROBE_DIR},
         bind_mounts=mounts,
+        envs=[f"GOMEMLIMIT={collector_gomemlimit(uploads['/etc/otelcol-contrib/config.yaml'])}"],
+        memory_limit_mib=COLLECTOR_MEMORY_LIMIT_MIB,
     )
 
 
@@ -422,6 +437,7 @@ class LocalStack(pulumi.ComponentResource):
             entrypoints=service.entrypoint,
             command=service.command or None,
             envs=service.envs or None,
+            memory=service.memory_limit_mib,
             restart="unless-stopped",
             networks_advanced=[
                 docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[service.name])

@@ -11,10 +11,13 @@ target; there, the stack's own health is Grafana Cloud's to watch.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
+import yaml
 from grafana_foundation_sdk.builders import dashboard
 
+from components.pipeline_alert_rules import EXPORTER_DROP_COUNTERS, summed_across
 from dashboards.panels import (
     PROMETHEUS,
     Section,
@@ -164,9 +167,10 @@ def _collector() -> Section:
             ),
             timeseries_panel(
                 "Exporter queue size",
-                "Batches waiting in each exporter's sending queue: it grows while a backend "
-                "is slow or down, and data is dropped once the queue is full.",
-                "short",
+                "Bytes waiting in each exporter's queue on disk: it grows while a backend is "
+                "slow or down, survives a collector restart, and data is dropped once the "
+                "queue is full (Exporter queue fill).",
+                "bytes",
                 promql(QUEUE_SIZE, "{{exporter}}"),
             ),
         ],
@@ -233,6 +237,91 @@ def _resources() -> Section:
     )
 
 
+# Delivery: what the collector holds, drops and refuses (the "Telemetry pipeline" alert rules,
+# components/pipeline_alert_rules.py, watch the same signals) -----------------------------------
+
+COLLECTOR_CONFIG: Final = (
+    Path(__file__).resolve().parent.parent / "configs/otel-collector/config.yaml"
+)
+QUEUE_FILL: Final = (
+    "sum by (exporter) (otelcol_exporter_queue_size) "
+    "/ sum by (exporter) (otelcol_exporter_queue_capacity)"
+)
+EXPORTER_DROPS: Final = summed_across(
+    "rate", EXPORTER_DROP_COUNTERS, "$__rate_interval", "exporter"
+)
+COLLECTOR_HEAP: Final = "max by (instance) (otelcol_process_runtime_heap_alloc_bytes)"
+DELTA_STREAMS: Final = "sum by (instance) (otelcol_deltatocumulative_streams_tracked)"
+DELTA_STREAM_LIMIT: Final = "min by (instance) (otelcol_deltatocumulative_streams_limit)"
+DELTA_DROPS: Final = (
+    f'sum by (error) (rate(otelcol_deltatocumulative_datapoints_total{{error!=""}}{RATE}))'
+)
+
+
+def memory_limiter_limits_bytes() -> tuple[int, int]:
+    """memory_limiter's soft limit (where it starts refusing) and hard limit, in bytes."""
+    config = yaml.safe_load(COLLECTOR_CONFIG.read_text(encoding="utf-8"))
+    limiter = config["processors"]["memory_limiter"]
+    mib = 1024 * 1024
+    return (limiter["limit_mib"] - limiter["spike_limit_mib"]) * mib, limiter["limit_mib"] * mib
+
+
+def _delivery() -> Section:
+    soft, hard = memory_limiter_limits_bytes()
+    return Section(
+        "Collector: delivery",
+        [
+            timeseries_panel(
+                "Exporter queue fill",
+                "Share of each exporter's queue on disk in use. It fills while a backend is "
+                "down and drains when it is back; when full, new data is dropped. The queue "
+                "survives collector restarts; the queue-filling alert fires at 50 %.",
+                "percentunit",
+                promql(QUEUE_FILL, "{{exporter}}"),
+                width=8,
+            ),
+            timeseries_panel(
+                "Exporter drops per second",
+                "Items an exporter gave up on (the backend refused them for good, or retries ran "
+                "past the exporter's window) or dropped because its queue was full; flat at 0 "
+                "when nothing is lost. Counters appear with the first drop.",
+                "cps",
+                promql(EXPORTER_DROPS, "{{exporter}}"),
+                width=8,
+            ),
+            timeseries_panel(
+                "Collector heap against memory_limiter",
+                "The collector's Go heap beside memory_limiter's limits "
+                "(configs/otel-collector/config.yaml): above the soft limit every receiver "
+                "refuses data (senders see a retryable error); GOMEMLIMIT is set at the soft "
+                "limit and the container's memory limit above the hard one.",
+                "bytes",
+                promql(COLLECTOR_HEAP, "heap {{instance}}"),
+                promql(f"vector({soft})", "refuses above (soft limit)"),
+                promql(f"vector({hard})", "hard limit"),
+                width=8,
+            ),
+            timeseries_panel(
+                "Delta streams tracked",
+                "Delta streams (Claude Code's counters by default) the collector keeps a running "
+                "total for, each until 15 minutes after its last point, against max_streams: "
+                "points of streams beyond it are dropped. The near-limit alert fires at 80 %.",
+                "short",
+                promql(DELTA_STREAMS, "tracked {{instance}}"),
+                promql(DELTA_STREAM_LIMIT, "limit {{instance}}"),
+            ),
+            timeseries_panel(
+                "Delta points dropped per second",
+                "Delta points the collector could not add to a running total, by reason: "
+                "`limit` (over max_streams), `delta.ErrOlderStart` and other out-of-order "
+                "points (two senders writing one stream). Those counts are missing from totals.",
+                "cps",
+                promql(DELTA_DROPS, "{{error}}"),
+            ),
+        ],
+    )
+
+
 def build() -> dashboard.Dashboard:
     return build_dashboard(
         UID,
@@ -240,7 +329,7 @@ def build() -> dashboard.Dashboard:
         "The local observability stack itself: services up, what the collector accepts, "
         "exports and drops, what Prometheus, Loki and Tempo ingest, and each service's CPU and "
         "memory. Grafana Cloud's hosted services expose none of this.",
-        [_targets(), _collector(), _backends(), _resources()],
+        [_targets(), _collector(), _delivery(), _backends(), _resources()],
         kinds=(PROMETHEUS,),
         tags=["stack"],
         time_from="now-24h",

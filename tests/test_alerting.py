@@ -93,6 +93,7 @@ def test_rule_groups_live_in_the_fixed_uid_folder(local_plan: Plan) -> None:
         "LLM cost",
         "LLM reliability",
         "LLM traffic",
+        "Telemetry pipeline",
     ]
     for declared in [folder, *groups]:
         assert declared.parent == "alerting"

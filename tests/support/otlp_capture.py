@@ -4,6 +4,8 @@
 `OtlpGrpcTraceCapture` is what the `otlp_grpc/tempo` exporter calls. Both decode every request with
 the opentelemetry-proto classes. With `reject=True` they refuse everything with a permanent error
 (HTTP 400, gRPC INVALID_ARGUMENT), which the exporters count as failed sends without retrying.
+`go_down()` and `come_back()` stop and restart one on the same port, keeping what it received:
+a backend outage for the resilience test.
 """
 
 import gzip
@@ -80,20 +82,29 @@ class OtlpHttpCapture:
         self._requests: list[ExportLogsServiceRequest] = []
         self._paths: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._port = self._server.server_address[1]
 
     @property
     def endpoint(self) -> str:
         """The base URL an otlp_http exporter is given (it appends /v1/<signal>)."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._port}"
 
     def __enter__(self) -> "OtlpHttpCapture":
-        self._thread.start()
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def __exit__(self, *_: object) -> None:
+        self.go_down()
+
+    def go_down(self) -> None:
+        """Stop listening (connections are refused, as with a stopped Loki); keep what arrived."""
         self._server.shutdown()
         self._server.server_close()
+
+    def come_back(self) -> None:
+        """Listen again on the same port."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), self._handler())
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     @property
     def paths(self) -> list[str]:
@@ -169,9 +180,12 @@ class OtlpGrpcTraceCapture:
 
     def __init__(self, *, reject: bool = False) -> None:
         self._service = _TraceService(reject)
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(self._service, self._server)
-        self._port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server, self._port = self._new_server(0)
+
+    def _new_server(self, port: int) -> tuple[grpc.Server, int]:
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(self._service, server)
+        return server, server.add_insecure_port(f"127.0.0.1:{port}")
 
     @property
     def endpoint(self) -> str:
@@ -183,7 +197,16 @@ class OtlpGrpcTraceCapture:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._server.stop(grace=None)
+        self.go_down()
+
+    def go_down(self) -> None:
+        """Stop serving (calls fail UNAVAILABLE, as with a stopped Tempo); keep what arrived."""
+        self._server.stop(grace=None).wait()
+
+    def come_back(self) -> None:
+        """Serve again on the same port (a gRPC server cannot be restarted: a new one)."""
+        self._server, _ = self._new_server(self._port)
+        self._server.start()
 
     def spans(self) -> list[CapturedSpan]:
         with self._service.lock:

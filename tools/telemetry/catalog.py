@@ -295,7 +295,13 @@ COLLECTOR_FAILED_LOGS = NativeMetric(
 COLLECTOR_QUEUE_SIZE = NativeMetric(
     "otelcol_exporter_queue_size",
     MetricType.GAUGE,
-    "Batches waiting in an exporter's sending queue",
+    "Bytes waiting in an exporter's sending queue on disk",
+    (*SCRAPE_LABELS, "exporter"),
+)
+COLLECTOR_QUEUE_CAPACITY = NativeMetric(
+    "otelcol_exporter_queue_capacity",
+    MetricType.GAUGE,
+    "Bytes an exporter's sending queue holds before it drops",
     (*SCRAPE_LABELS, "exporter"),
 )
 PROMETHEUS_HEAD_SERIES = NativeMetric(
@@ -339,6 +345,30 @@ COLLECTOR_PROCESS_MEMORY = NativeMetric(
     "otelcol_process_memory_rss_bytes",
     MetricType.GAUGE,
     "Resident memory of the collector process",
+    SCRAPE_LABELS,
+)
+COLLECTOR_HEAP = NativeMetric(
+    "otelcol_process_runtime_heap_alloc_bytes",
+    MetricType.GAUGE,
+    "Go heap of the collector: what memory_limiter compares with its limits",
+    SCRAPE_LABELS,
+)
+DELTA_TO_CUMULATIVE_POINTS = NativeMetric(
+    "otelcol_deltatocumulative_datapoints_total",
+    MetricType.COUNTER,
+    "Delta points the collector converted; those it dropped carry an error label",
+    SCRAPE_LABELS,
+)
+DELTA_TO_CUMULATIVE_STREAMS = NativeMetric(
+    "otelcol_deltatocumulative_streams_tracked",
+    MetricType.GAUGE,
+    "Delta streams the collector holds a running total for",
+    SCRAPE_LABELS,
+)
+DELTA_TO_CUMULATIVE_STREAM_LIMIT = NativeMetric(
+    "otelcol_deltatocumulative_streams_limit",
+    MetricType.GAUGE,
+    "The collector's max_streams: points of further streams are dropped",
     SCRAPE_LABELS,
 )
 PROMETHEUS_SAMPLES_APPENDED = NativeMetric(
@@ -419,6 +449,11 @@ STACK_HEALTH = Source(
         COLLECTOR_REFUSED_LOGS,
         COLLECTOR_PROCESS_CPU,
         COLLECTOR_PROCESS_MEMORY,
+        COLLECTOR_QUEUE_CAPACITY,
+        COLLECTOR_HEAP,
+        DELTA_TO_CUMULATIVE_POINTS,
+        DELTA_TO_CUMULATIVE_STREAMS,
+        DELTA_TO_CUMULATIVE_STREAM_LIMIT,
         PROMETHEUS_SAMPLES_APPENDED,
         PROCESS_CPU,
         PROCESS_MEMORY,

@@ -42,6 +42,14 @@ SCRAPE_TARGETS = {
 }
 
 
+# The collector's configs/otel-collector/config.yaml: exporter queue size (bytes, on disk) and
+# delta_to_cumulative's max_stale and max_streams.
+QUEUE_CAPACITY_BYTES = 536_870_912
+QUEUED_SPAN_BYTES = 400
+DELTA_MAX_STALE_SECONDS = 15 * 60
+DELTA_MAX_STREAMS = 100_000
+
+
 @dataclass(slots=True)
 class StoredSeries:
     name: str
@@ -515,11 +523,14 @@ def _health_families(traffic: Traffic, scenario: Scenario, tally: PointTally) ->
             metric.description,
             collector_counter(metric.name, extra, times),
         )
+    # Bytes on disk: about QUEUED_SPAN_BYTES per span waiting while Tempo is down.
     queue = [
         (
             t,
             float(
-                sum(1 for s in spans_down if s <= t) // 50 if _is_down(traffic, "tempo", t) else 0
+                sum(QUEUED_SPAN_BYTES for s in spans_down if s <= t)
+                if _is_down(traffic, "tempo", t)
+                else 0
             ),
         )
         for t in ticks
@@ -536,6 +547,7 @@ def _health_families(traffic: Traffic, scenario: Scenario, tally: PointTally) ->
             )
         ],
     )
+    yield from _delivery_families(traffic, ticks, collector)
     yield Family(
         catalog.PROMETHEUS_HEAD_SERIES.name,
         MetricType.GAUGE,
@@ -570,6 +582,55 @@ def _health_families(traffic: Traffic, scenario: Scenario, tally: PointTally) ->
     )
 
 
+def _delivery_families(traffic: Traffic, ticks: list[float], collector: Labels) -> Iterator[Family]:
+    """Queue capacity and the delta-to-cumulative processor's work (configs/otel-collector)."""
+    up = [t for t in ticks if not _is_down(traffic, "otel-collector", t)]
+
+    def gauge(metric: catalog.NativeMetric, series: list[tuple[Labels, list[Sample]]]) -> Family:
+        stored = [StoredSeries(metric.name, (*collector, *extra), s) for extra, s in series]
+        return Family(metric.name, metric.metric_type, metric.description, stored)
+
+    capacity = [(t, float(QUEUE_CAPACITY_BYTES)) for t in up]
+    exporters = ("otlp_http/prometheus", "otlp_http/loki", "otlp_grpc/tempo")
+    yield gauge(
+        catalog.COLLECTOR_QUEUE_CAPACITY, [((("exporter", e),), capacity) for e in exporters]
+    )
+    # Claude Code's counters are the delta streams; each is held max_stale after its last point.
+    streams: dict[tuple, tuple[float, float]] = {}
+    for m in traffic.claude_code_measurements:
+        key = (m.process.session_id, m.instrument, m.attributes)
+        first, last = streams.get(key, (m.time, m.time))
+        streams[key] = (min(first, m.time), max(last, m.time))
+    starts = sorted(first for first, _ in streams.values())
+    ends = sorted(last + DELTA_MAX_STALE_SECONDS for _, last in streams.values())
+    tracked = [
+        (t, float(bisect.bisect_right(starts, t) - bisect.bisect_right(ends, t))) for t in up
+    ]
+    yield gauge(catalog.DELTA_TO_CUMULATIVE_STREAMS, [((), tracked)])
+    limit = [(t, float(DELTA_MAX_STREAMS)) for t in up]
+    yield gauge(catalog.DELTA_TO_CUMULATIVE_STREAM_LIMIT, [((), limit)])
+    points = [m.time for m in traffic.claude_code_measurements]
+    metric = catalog.DELTA_TO_CUMULATIVE_POINTS
+    yield Family(
+        _family_name(metric),
+        metric.metric_type,
+        metric.description,
+        [
+            StoredSeries(
+                metric.name,
+                collector,
+                _counter_from_times(points, ticks, traffic, "otel-collector"),
+            ),
+            # A team within its limits drops nothing: the error series stays at zero.
+            StoredSeries(
+                metric.name,
+                (*collector, ("error", "limit")),
+                _counter_from_times([], ticks, traffic, "otel-collector"),
+            ),
+        ],
+    )
+
+
 def _head_series(tally: PointTally, ticks: list[float]) -> StoredSeries:
     """Series with a sample in the last hour: close to what the head block holds."""
     starts = sorted(start for start, _ in tally.series_lifetimes)
@@ -587,6 +648,7 @@ def _head_series(tally: PointTally, ticks: list[float]) -> StoredSeries:
 # many series per scrape, whose samples count in samples appended.
 SELF_SCRAPED_SERIES = 6000
 MEMORY_WINDOW = 15 * 60.0  # recent work held in memory (queues, head chunks, live traces)
+HEAP_SHARE_OF_RSS = 0.6
 
 
 @dataclass(frozen=True)
@@ -701,9 +763,15 @@ def _resource_families(
         )
         for job in ("prometheus", "loki", "tempo", "grafana")
     ]
+    # The Go heap is most of the collector's resident memory.
+    heap = [(t, float(int(rss * HEAP_SHARE_OF_RSS))) for t, rss in collector[1].samples]
     for metric, series in (
         (catalog.COLLECTOR_PROCESS_CPU, [collector[0]]),
         (catalog.COLLECTOR_PROCESS_MEMORY, [collector[1]]),
+        (
+            catalog.COLLECTOR_HEAP,
+            [StoredSeries(catalog.COLLECTOR_HEAP.name, collector[1].labels, heap)],
+        ),
         (catalog.PROCESS_CPU, [cpu for cpu, _ in services]),
         (catalog.PROCESS_MEMORY, [memory for _, memory in services]),
     ):
