@@ -552,35 +552,30 @@ def _coerce(annotation: Any, value: Any) -> Any:
     return value
 
 
-def _place(document: dict[str, Any], path: list[str], value: Any, key: str) -> list[str]:
-    """Put `value` at `path`, merging mappings; the keys set twice (as errors)."""
+def _place(document: dict[str, Any], path: list[str], value: Any) -> bool:
+    """Put `value` at `path`, merging mappings and replacing what is there; False if a
+    setting on the way is not a mapping."""
     head, rest = path[0], path[1:]
     if rest:
         node = document.setdefault(head, {})
-        if not isinstance(node, dict):
-            return [key]
-        return _place(node, rest, value, key)
-    if head not in document:
-        document[head] = value
-        return []
-    existing = document[head]
+        return isinstance(node, dict) and _place(node, rest, value)
+    existing = document.get(head)
     if isinstance(existing, dict) and isinstance(value, Mapping):
-        conflicts = []
-        for name, item in value.items():
-            conflicts += _place(existing, [name], item, f"{key}.{name}")
-        return conflicts
-    return [key]
+        return all(_place(existing, [name], item) for name, item in value.items())
+    document[head] = value
+    return True
 
 
 def _nest(values: Mapping[str, Any], secret_keys: set[str], source: str) -> dict[str, Any]:
     """Config as `pulumi config set` stores it -> one nested document.
 
-    Without `--path` the CLI stores a dotted key flat (`local.ports.grafana`); with it, nested
-    under `local`. Both forms may appear in one stack file and mean the same setting.
+    Without `--path` the CLI stores a dotted key flat (`local.ports.grafana`) beside the file's
+    `local` block; with it, nested inside. Both mean the same setting, and the dotted key, the
+    more specific, wins: it is what `pulumi config set` without `--path` leaves behind.
     """
     document: dict[str, Any] = {}
     problems = []
-    for key in sorted(values):
+    for key in sorted(values, key=lambda k: (k.count("."), k)):
         value = _decode(values[key])
         if key in secret_keys:
             value = _mark_secret(value)
@@ -589,10 +584,10 @@ def _nest(values: Mapping[str, Any], secret_keys: set[str], source: str) -> dict
                 f"{PROJECT}:{key}: not a setting name; set list items with "
                 f"`pulumi config set --path '{key}' <value>`"
             )
-            continue
-        for twice in _place(document, key.split("."), value, key):
+        elif not _place(document, key.split("."), value):
             problems.append(
-                f"{PROJECT}:{twice}: set twice (as a dotted key and inside its parent); keep one"
+                f"{PROJECT}:{key}: its parent setting is not a mapping; set it with "
+                f"`pulumi config set --path '{key}' <value>`"
             )
     if problems:
         raise SettingsError(_error_heading(source) + "\n  ".join(problems))

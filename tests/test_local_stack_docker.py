@@ -40,6 +40,7 @@ API_VERSION_OF_FIELD: dict[str, tuple[int, int]] = {
             "volumes.hostPath",
             "volumes.readOnly",
             "driver",
+            "memory",  # HostConfig.Memory
         ],
         (1, 24),
     ),

@@ -158,11 +158,24 @@ def test_a_flat_secret_stays_secret() -> None:
     assert "llm-o11y:grafanaAdminPassword: must be at least 12 characters" in error
 
 
-def test_a_key_set_both_flat_and_nested_is_refused() -> None:
-    error = program.rejection(
-        {"local": {"ports": {"grafana": 3000}}, "local.ports.grafana": "3001"}
+def test_a_flat_key_wins_over_the_same_setting_in_the_files_block() -> None:
+    # `pulumi config set local.bindAddress ...` on the shipped stack file, which lists every key.
+    settings = parse_settings(
+        {
+            "local": json.dumps({"bindAddress": "127.0.0.1", "ports": {"grafana": 3000}}),
+            "local.bindAddress": "10.0.0.5",
+            "local.ports": json.dumps({"loki": 3101}),
+            "local.ports.loki": "3102",
+        },
+        set(),
     )
-    assert "llm-o11y:local.ports.grafana: set twice" in error
+    assert str(settings.local.bind_address) == "10.0.0.5"
+    assert (settings.local.ports.grafana, settings.local.ports.loki) == (3000, 3102)
+
+
+def test_a_flat_key_under_a_setting_that_is_not_a_mapping_is_refused() -> None:
+    error = program.rejection({"target": "local", "target.kind": "x"})
+    assert "llm-o11y:target.kind: its parent setting is not a mapping" in error
 
 
 def test_flat_and_nested_keys_combine() -> None:
