@@ -139,21 +139,25 @@ def collector_gomemlimit(config: str) -> str:
     return f"{limiter['limit_mib'] - limiter['spike_limit_mib']}MiB"
 
 
+def collector_config_files(local: LocalSettings, user_identity: UserIdentity) -> list[str]:
+    """The collector's files (in configs/otel-collector/) in merge order: config.yaml,
+    jsonl-logs.yaml when a JSONL folder is set, and the user-identity file of `hash` or `drop`,
+    which replaces config.yaml's no-op transform/user_identity."""
+    files = ["config.yaml"]
+    if local.jsonl_log_dir is not None:
+        files.append("jsonl-logs.yaml")
+    if user_identity != "keep":
+        files.append(f"user-identity-{user_identity}.yaml")
+    return files
+
+
 def collector_service(
     local: LocalSettings,
     user_identity: UserIdentity = "keep",
     user_identity_salt: pulumi.Output[str] | None = None,
 ) -> Service:
-    """The collector's files in merge order: config.yaml, jsonl-logs.yaml when a JSONL folder
-    is set, and the user-identity file of `hash` or `drop`, which replaces config.yaml's no-op
-    transform/user_identity."""
-    files = ["config.yaml"]
-    mounts = {}
-    if local.jsonl_log_dir is not None:
-        files.append("jsonl-logs.yaml")
-        mounts[local.jsonl_log_dir] = JSONL_MOUNT
-    if user_identity != "keep":
-        files.append(f"user-identity-{user_identity}.yaml")
+    files = collector_config_files(local, user_identity)
+    mounts = {} if local.jsonl_log_dir is None else {local.jsonl_log_dir: JSONL_MOUNT}
     uploads: dict[str, pulumi.Input[str]] = {
         f"{COLLECTOR_CONFIG_DIR}/{name}": config_file(f"otel-collector/{name}") for name in files
     }
