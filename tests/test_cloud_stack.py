@@ -490,3 +490,13 @@ def test_region_slugs_of_both_shapes_are_accepted(region: str) -> None:
     settings = cloud(create={"slug": "acmellm", "region": region})
     stack = only(program.run(settings, secrets=TOKEN), STACK)
     assert stack.inputs["regionSlug"] == region
+
+
+@pytest.mark.parametrize("mode", ["hash", "drop"])
+def test_user_identity_rules_need_our_collector_so_cloud_refuses_them(mode: str) -> None:
+    settings = {**ADOPT, "userIdentity": mode}
+    secrets = {**TOKEN, "userIdentitySalt": "cloud-salt-0123456789"}
+
+    message = program.rejection(settings, secrets)
+
+    assert f"llm-o11y:userIdentity: '{mode}' is applied by the local stack's collector" in message
