@@ -60,6 +60,7 @@ ADDRESS = re.compile(r"[A-Za-z0-9._-]+@example\.(?:com|org)")
 TEAM, COST_CENTER = "payments", "cc-4711"
 COST_PER_USER = {user: 0.25 * (index + 1) for index, user in enumerate(USERS)}
 ACCOUNTS = {user: f"account-{index}" for index, user in enumerate(USERS)}
+RESOURCE_USER = USERS[0]
 WAIT_SECONDS = 30.0
 
 
@@ -117,7 +118,8 @@ def team_resource() -> Resource:
             del os.environ["OTEL_RESOURCE_ATTRIBUTES"]
         else:
             os.environ["OTEL_RESOURCE_ATTRIBUTES"] = saved
-    return detected.merge(Resource({"service.name": "claude-code"}))
+    # A resource may name its user too (a desktop app's enduser.id): rewritten once per resource.
+    return detected.merge(Resource({"service.name": "claude-code", "enduser.id": RESOURCE_USER}))
 
 
 def send(otlp_http: str) -> None:
@@ -133,7 +135,13 @@ def send(otlp_http: str) -> None:
     logs.add_log_record_processor(
         BatchLogRecordProcessor(OTLPLogExporter(endpoint=f"{otlp_http}/v1/logs"))
     )
-    app = Resource({"service.name": "support-bot", "service.instance.id": "support-bot-1"})
+    app = Resource(
+        {
+            "service.name": "support-bot",
+            "service.instance.id": "support-bot-1",
+            "enduser.id": RESOURCE_USER,
+        }
+    )
     tracers = TracerProvider(resource=app)
     tracers.add_span_processor(
         BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_http}/v1/traces"))
@@ -319,3 +327,19 @@ def test_team_resource_attributes_arrive_as_labels(arrived: tuple[str, Arrived])
     assert {(s["metric"].get("team"), s["metric"].get("cost_center")) for s in claude_code} == {
         (TEAM, COST_CENTER)
     }
+
+
+@pytest.mark.collector
+@pytest.mark.query
+def test_a_resource_naming_its_user_is_rewritten_once(arrived: tuple[str, Arrived]) -> None:
+    mode, run = arrived
+    stored = {
+        "target_info label": label_values(
+            [s for s in run.series if s["metric"]["__name__"] == "target_info"], "enduser_id"
+        ),
+        "log resource": {log.resource.get("enduser.id") for log in run.logs} - {None},
+        "span resource": {span.resource.get("enduser.id") for span in run.spans} - {None},
+    }
+    expected = {"keep": {RESOURCE_USER}, "hash": {pseudonym(RESOURCE_USER)}, "drop": set()}[mode]
+
+    assert stored == dict.fromkeys(stored, frozenset(expected))
