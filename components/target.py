@@ -55,15 +55,6 @@ def build_target(settings: Settings) -> Target:
     return LocalStack("local", LocalStackArgs.from_settings(settings)).target
 
 
-# Claude Code settings files the fleet outputs are written for (Claude Code docs, "Monitoring"
-# and "Settings"): the managed file an MDM pushes, which users cannot override, and a user's own.
-MANAGED_SETTINGS_PATHS = (
-    "/Library/Application Support/ClaudeCode/managed-settings.json",
-    "/etc/claude-code/managed-settings.json",
-    "C:\\ProgramData\\ClaudeCode\\managed-settings.json",
-)
-
-
 def claude_code_env(
     endpoint: str,
     protocol: str,
