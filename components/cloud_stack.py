@@ -12,14 +12,14 @@ read-only token. Both policies are scoped to this one stack.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote
 
 import pulumi
 import pulumiverse_grafana as grafana
 
-from components.settings import CloudSettings, Settings
+from components.settings import CloudSettings, FleetSettings, Settings
 from components.target import DatasourceEndpoint, DatasourceEndpoints, Target, app_env_blocks
 
 READ_SCOPES: Final = ("metrics:read", "logs:read", "traces:read")
@@ -111,13 +111,14 @@ class CloudStackArgs:
     cloud: CloudSettings
     # The user's Cloud access policy token (Cloud API: stacks, service accounts, policies).
     access_policy_token: pulumi.Output[str]
+    fleet: FleetSettings = field(default_factory=FleetSettings)
 
     @staticmethod
     def from_settings(settings: Settings) -> CloudStackArgs:
         # Settings validation guarantees both when target is cloud.
         if settings.cloud is None or settings.cloud_access_policy_token is None:
             raise ValueError("the cloud target needs llm-o11y:cloud and cloudAccessPolicyToken")
-        return CloudStackArgs(settings.cloud, settings.cloud_access_policy_token)
+        return CloudStackArgs(settings.cloud, settings.cloud_access_policy_token, settings.fleet)
 
 
 class CloudStack(pulumi.ComponentResource):
@@ -203,7 +204,10 @@ class CloudStack(pulumi.ComponentResource):
                 "lokiUrl": stack.logs_url,
                 "tempoUrl": stack.tempo_url,
                 **app_env_blocks(
-                    stack.otlp_url, "http/protobuf", authorization.apply(otlp_headers_env)
+                    stack.otlp_url,
+                    "http/protobuf",
+                    authorization.apply(otlp_headers_env),
+                    teams=args.fleet.teams,
                 ),
             },
         )

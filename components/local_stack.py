@@ -20,7 +20,7 @@ import pulumi_random as random
 import pulumiverse_grafana as grafana
 import yaml
 
-from components.settings import LocalSettings, Settings
+from components.settings import FleetSettings, LocalSettings, Settings, UserIdentity
 from components.target import DatasourceEndpoint, DatasourceEndpoints, Target, app_env_blocks
 from components.versions import IMAGES
 
@@ -38,6 +38,10 @@ COLLECTOR_UID = "10001:10001"
 # The collector's container memory limit: memory_limiter's hard limit (configs/otel-collector)
 # plus room for a spike between its checks and for memory outside the Go heap.
 COLLECTOR_MEMORY_LIMIT_MIB = 1024
+COLLECTOR_CONFIG_DIR = "/etc/otelcol-contrib"
+# Read by configs/otel-collector/user-identity-hash.yaml (`${file:...}`): a file, since an
+# environment variable would show in `docker inspect`.
+USER_IDENTITY_SALT_FILE = f"{COLLECTOR_CONFIG_DIR}/user-identity-salt"
 
 
 def config_file(relative: str) -> str:
@@ -106,11 +110,20 @@ class LocalStackArgs:
     # None: a random password is generated and kept (secret, protected) in the stack's state.
     grafana_admin_password: pulumi.Output[str] | None = None
     docker_prefix: str = PREFIX
+    user_identity: UserIdentity = "keep"
+    # Required (and validated) when user_identity is "hash".
+    user_identity_salt: pulumi.Output[str] | None = None
+    fleet: FleetSettings = field(default_factory=FleetSettings)
 
     @staticmethod
     def from_settings(settings: Settings) -> LocalStackArgs:
         return LocalStackArgs(
-            settings.local, settings.grafana_admin_password, docker_prefix(pulumi.get_stack())
+            settings.local,
+            settings.grafana_admin_password,
+            docker_prefix(pulumi.get_stack()),
+            settings.user_identity,
+            settings.user_identity_salt,
+            settings.fleet,
         )
 
 
@@ -126,16 +139,33 @@ def collector_gomemlimit(config: str) -> str:
     return f"{limiter['limit_mib'] - limiter['spike_limit_mib']}MiB"
 
 
-def collector_service(local: LocalSettings) -> Service:
-    uploads = {"/etc/otelcol-contrib/config.yaml": config_file("otel-collector/config.yaml")}
-    command = ["--config=/etc/otelcol-contrib/config.yaml"]
-    mounts = {}
+def collector_config_files(local: LocalSettings, user_identity: UserIdentity) -> list[str]:
+    """The collector's files (in configs/otel-collector/) in merge order: config.yaml,
+    jsonl-logs.yaml when a JSONL folder is set, and the user-identity file of `hash` or `drop`,
+    which replaces config.yaml's no-op transform/user_identity."""
+    files = ["config.yaml"]
     if local.jsonl_log_dir is not None:
-        uploads["/etc/otelcol-contrib/jsonl-logs.yaml"] = config_file(
-            "otel-collector/jsonl-logs.yaml"
-        )
-        command.append("--config=/etc/otelcol-contrib/jsonl-logs.yaml")
-        mounts[local.jsonl_log_dir] = JSONL_MOUNT
+        files.append("jsonl-logs.yaml")
+    if user_identity != "keep":
+        files.append(f"user-identity-{user_identity}.yaml")
+    return files
+
+
+def collector_service(
+    local: LocalSettings,
+    user_identity: UserIdentity = "keep",
+    user_identity_salt: pulumi.Output[str] | None = None,
+) -> Service:
+    files = collector_config_files(local, user_identity)
+    mounts = {} if local.jsonl_log_dir is None else {local.jsonl_log_dir: JSONL_MOUNT}
+    uploads: dict[str, pulumi.Input[str]] = {
+        f"{COLLECTOR_CONFIG_DIR}/{name}": config_file(f"otel-collector/{name}") for name in files
+    }
+    command = [f"--config={COLLECTOR_CONFIG_DIR}/{name}" for name in files]
+    if user_identity == "hash":
+        if user_identity_salt is None:
+            raise ValueError("userIdentity 'hash' needs userIdentitySalt")
+        uploads[USER_IDENTITY_SALT_FILE] = pulumi.Output.secret(user_identity_salt)
     return Service(
         name="otel-collector",
         command=command,
@@ -149,7 +179,7 @@ def collector_service(local: LocalSettings) -> Service:
         volumes={"otel-collector": COLLECTOR_STATE_DIR},
         read_only_volumes={PROBE_VOLUME: PROBE_DIR},
         bind_mounts=mounts,
-        envs=[f"GOMEMLIMIT={collector_gomemlimit(uploads['/etc/otelcol-contrib/config.yaml'])}"],
+        envs=[f"GOMEMLIMIT={collector_gomemlimit(config_file('otel-collector/config.yaml'))}"],
         memory_limit_mib=COLLECTOR_MEMORY_LIMIT_MIB,
     )
 
@@ -308,7 +338,7 @@ class LocalStack(pulumi.ComponentResource):
             prometheus_service(local),
             loki_service(local),
             tempo_service(local),
-            collector_service(local),
+            collector_service(local, args.user_identity, args.user_identity_salt),
             grafana_service(local, admin_password),
         ]
         self.containers = {
@@ -348,7 +378,7 @@ class LocalStack(pulumi.ComponentResource):
                 "prometheusUrl": f"http://{host}:{local.ports.prometheus}",
                 "lokiUrl": f"http://{host}:{local.ports.loki}",
                 "tempoUrl": f"http://{host}:{local.ports.tempo}",
-                **app_env_blocks(otlp_http, "http/protobuf"),
+                **app_env_blocks(otlp_http, "http/protobuf", teams=args.fleet.teams),
             },
         )
         self.register_outputs({"grafanaUrl": grafana_url(local), "network": self.network.name})

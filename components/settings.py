@@ -443,6 +443,36 @@ class AlertingSettings(_Model):
         return self
 
 
+_SALT = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
+def _check_salt(value: Any) -> Any:
+    # The salt is spliced into the collector's OTTL statements: no quotes, no `$`, no spaces.
+    if isinstance(value, _SecretText) and not _SALT.fullmatch(value):
+        raise ValueError("must be 16 to 128 letters, digits, '_' or '-'")
+    return value
+
+
+Salt = Annotated[pulumi.Output, BeforeValidator(_require_secret), BeforeValidator(_check_salt)]
+# What the collector does with attributes that name a person (user.email, user.account_uuid,
+# user.id, enduser.id): store them as sent, store a salted hash, or store nothing.
+UserIdentity = Literal["keep", "hash", "drop"]
+
+
+class TeamAttribution(_Model):
+    """One team's resource attributes in its laptops' Claude Code settings."""
+
+    cost_center: LabelValue | None = None
+
+
+class FleetSettings(_Model):
+    """What the Claude Code settings the stack outputs carry besides the exporter settings."""
+
+    # Team name -> its attributes: one managed-settings.json per team, each setting
+    # OTEL_RESOURCE_ATTRIBUTES=team=<name>[,cost_center=<cost center>].
+    teams: dict[LabelValue, TeamAttribution] = {}
+
+
 class Settings(_Model):
     """Everything a stack configures: the `llm-o11y:` keys of `stacks/Pulumi.<stack>.yaml`."""
 
@@ -452,6 +482,26 @@ class Settings(_Model):
     grafana_admin_password: Password | None = None
     cloud_access_policy_token: SecretString | None = None
     alerting: AlertingSettings = AlertingSettings()
+    user_identity: UserIdentity = "keep"
+    user_identity_salt: Salt | None = None
+    fleet: FleetSettings = FleetSettings()
+
+    @model_validator(mode="after")
+    def _user_identity_can_be_applied(self) -> Settings:
+        if self.user_identity == "keep":
+            return self
+        if self.target == "cloud":
+            raise ValueError(
+                f"{PROJECT}:userIdentity: '{self.user_identity}' is applied by the local "
+                "stack's collector; with target 'cloud' apps send straight to Grafana Cloud, "
+                "so only 'keep' is allowed"
+            )
+        if self.user_identity == "hash" and self.user_identity_salt is None:
+            raise ValueError(
+                f"{PROJECT}:userIdentitySalt required when userIdentity is 'hash': "
+                "`pulumi config set --secret userIdentitySalt <16+ letters, digits, _ or ->`"
+            )
+        return self
 
     @model_validator(mode="after")
     def _target_has_its_settings(self) -> Settings:

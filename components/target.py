@@ -6,12 +6,15 @@ folders, dashboards, alerting, exports) is declared the same way on both.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumiverse_grafana as grafana
 
-from components.settings import Settings
+from components.settings import Settings, TeamAttribution
 
 
 @dataclass(frozen=True)
@@ -52,38 +55,96 @@ def build_target(settings: Settings) -> Target:
     return LocalStack("local", LocalStackArgs.from_settings(settings)).target
 
 
+def claude_code_env(
+    endpoint: str,
+    protocol: str,
+    headers: str | None = None,
+    resource_attributes: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment Claude Code exports with, as its documented variables.
+
+    Temporality is cumulative: Prometheus's OTLP receiver rejects delta, and Claude Code
+    defaults to delta. Prompt text and tool details stay off (their OTEL_LOG_* switches unset).
+    """
+    env = {
+        "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
+        "OTEL_METRICS_EXPORTER": "otlp",
+        "OTEL_LOGS_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
+        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "cumulative",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+    }
+    if headers is not None:
+        env["OTEL_EXPORTER_OTLP_HEADERS"] = headers
+    if resource_attributes:
+        env["OTEL_RESOURCE_ATTRIBUTES"] = ",".join(
+            f"{key}={value}" for key, value in resource_attributes.items()
+        )
+    return env
+
+
+def team_resource_attributes(team: str, attribution: TeamAttribution) -> dict[str, str]:
+    """`team` and `cost_center`: the resource attributes promoted to labels on both targets."""
+    attributes = {"team": team}
+    if attribution.cost_center is not None:
+        attributes["cost_center"] = attribution.cost_center
+    return attributes
+
+
+def settings_json(env: Mapping[str, str]) -> str:
+    """A Claude Code settings document holding only its documented `env` key."""
+    return json.dumps({"env": dict(env)}, indent=2) + "\n"
+
+
 def app_env_blocks(
     otlp_endpoint: pulumi.Input[str],
     protocol: str,
     headers: pulumi.Output[str] | None = None,
-) -> dict[str, pulumi.Output[str]]:
-    """Ready-to-paste shell env for Claude Code and for any OpenTelemetry SDK app.
+    teams: Mapping[str, TeamAttribution] | None = None,
+) -> dict[str, pulumi.Output[Any]]:
+    """Ready-to-use settings for Claude Code and any OpenTelemetry SDK app.
 
-    Temporality is cumulative: Prometheus's OTLP receiver rejects delta, and Claude Code
-    defaults to delta.
+    `claudeCodeEnv` and `otelSdkEnv` are shell blocks; `claudeCodeManagedSettings` is the
+    managed-settings.json an MDM pushes to every laptop, `claudeCodeSettingsEnv` the `env`
+    object of one user's ~/.claude/settings.json, and `claudeCodeManagedSettingsByTeam` one
+    managed-settings.json per configured team. With `headers` (a secret) every one is secret.
     """
-    common = [
-        "export OTEL_METRICS_EXPORTER=otlp",
-        "export OTEL_LOGS_EXPORTER=otlp",
-        f"export OTEL_EXPORTER_OTLP_PROTOCOL={protocol}",
-        "export OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=cumulative",
-    ]
+    auth: pulumi.Input[str | None] = headers if headers is not None else None
+    destination = pulumi.Output.all(otlp_endpoint, auth)
 
-    def render(endpoint: str, extra: list[str], auth: str | None) -> str:
-        lines = [*extra, *common, f"export OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}"]
-        if auth is not None:
-            lines.append(f'export OTEL_EXPORTER_OTLP_HEADERS="{auth}"')
+    def shell(env: Mapping[str, str], extra: Mapping[str, str] | None = None) -> str:
+        # The headers value is quoted as people paste it; the others have no shell specials.
+        lines = [
+            f'export {key}="{value}"'
+            if key == "OTEL_EXPORTER_OTLP_HEADERS"
+            else f"export {key}={value}"
+            for key, value in {**(extra or {}), **env}.items()
+        ]
         return "\n".join(lines) + "\n"
 
-    claude = ["export CLAUDE_CODE_ENABLE_TELEMETRY=1"]
-    sdk = ["export OTEL_TRACES_EXPORTER=otlp", "export OTEL_SERVICE_NAME=my-llm-app"]
-    auth: pulumi.Input[str | None] = headers if headers is not None else None
-    blocks = {
-        "claudeCodeEnv": pulumi.Output.all(otlp_endpoint, auth).apply(
-            lambda args: render(args[0], claude, args[1])
+    def sdk_env(endpoint: str, header: str | None) -> str:
+        env = claude_code_env(endpoint, protocol, header)
+        del env["CLAUDE_CODE_ENABLE_TELEMETRY"]
+        sdk = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SERVICE_NAME": "my-llm-app"}
+        return shell(env, sdk)
+
+    blocks: dict[str, pulumi.Output[Any]] = {
+        "claudeCodeEnv": destination.apply(lambda a: shell(claude_code_env(a[0], protocol, a[1]))),
+        "otelSdkEnv": destination.apply(lambda a: sdk_env(a[0], a[1])),
+        "claudeCodeManagedSettings": destination.apply(
+            lambda a: settings_json(claude_code_env(a[0], protocol, a[1]))
         ),
-        "otelSdkEnv": pulumi.Output.all(otlp_endpoint, auth).apply(
-            lambda args: render(args[0], sdk, args[1])
-        ),
+        "claudeCodeSettingsEnv": destination.apply(lambda a: claude_code_env(a[0], protocol, a[1])),
     }
+    if teams:
+        blocks["claudeCodeManagedSettingsByTeam"] = destination.apply(
+            lambda a: {
+                team: settings_json(
+                    claude_code_env(
+                        a[0], protocol, a[1], team_resource_attributes(team, attribution)
+                    )
+                )
+                for team, attribution in teams.items()
+            }
+        )
     return blocks

@@ -287,7 +287,13 @@ def test_no_token_or_header_appears_in_plain_text(
 
 def test_every_output_carrying_a_credential_is_secret(prod_plan: Plan) -> None:
     outputs = prod_plan.outputs
-    for key in ("otlpAuthorizationHeader", "claudeCodeEnv", "otelSdkEnv"):
+    for key in (
+        "otlpAuthorizationHeader",
+        "claudeCodeEnv",
+        "otelSdkEnv",
+        "claudeCodeManagedSettings",
+        "claudeCodeSettingsEnv",
+    ):
         assert outputs[key] == "[secret]", key
     assert outputs["grafanaUrl"] == STACK_URL
     assert outputs["otlpHttpEndpoint"] == f"https://otlp-gateway-{PROD_REGION}.grafana.net/otlp"
@@ -340,6 +346,9 @@ def test_the_otlp_header_is_basic_auth_of_the_stack_id_and_the_write_token() -> 
             ".grafana.net/otlp" in seen[block]
         )
     assert "CLAUDE_CODE_ENABLE_TELEMETRY=1" in seen["claudeCodeEnv"]
+    managed = json.loads(seen["claudeCodeManagedSettings"])["env"]
+    assert managed["OTEL_EXPORTER_OTLP_HEADERS"] == f"Authorization={encoded}"
+    assert managed == seen["claudeCodeSettingsEnv"]
 
 
 def test_the_headers_variable_percent_encodes_the_space_and_base64_padding() -> None:
@@ -481,3 +490,13 @@ def test_region_slugs_of_both_shapes_are_accepted(region: str) -> None:
     settings = cloud(create={"slug": "acmellm", "region": region})
     stack = only(program.run(settings, secrets=TOKEN), STACK)
     assert stack.inputs["regionSlug"] == region
+
+
+@pytest.mark.parametrize("mode", ["hash", "drop"])
+def test_user_identity_rules_need_our_collector_so_cloud_refuses_them(mode: str) -> None:
+    settings = {**ADOPT, "userIdentity": mode}
+    secrets = {**TOKEN, "userIdentitySalt": "cloud-salt-0123456789"}
+
+    message = program.rejection(settings, secrets)
+
+    assert f"llm-o11y:userIdentity: '{mode}' is applied by the local stack's collector" in message

@@ -89,12 +89,16 @@ def durability_problems(config: dict[str, Any], inputs: dict[str, Any]) -> list[
     return problems
 
 
-@pytest.fixture(scope="module", params=["default", "jsonl"])
+@pytest.fixture(scope="module", params=["default", "jsonl", "jsonl-user-identity-hash"])
 def collector(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    settings = {}
-    if request.param == "jsonl":
+    settings: dict[str, Any] = {}
+    secrets = {}
+    if request.param.startswith("jsonl"):
         settings = {"local": {"jsonlLogDir": str(tmp_path_factory.mktemp("jsonl"))}}
-    return collector_inputs(program.run(settings))
+    if request.param.endswith("hash"):
+        settings["userIdentity"] = "hash"
+        secrets["userIdentitySalt"] = "durability-salt-0123456789"
+    return collector_inputs(program.run(settings, secrets))
 
 
 def test_every_exporter_queues_on_a_data_volume_and_retries_for_a_window(collector: dict) -> None:

@@ -15,16 +15,34 @@ import pytest
 import yaml
 
 from collector import build
+from components.local_stack import USER_IDENTITY_SALT_FILE
 from components.versions import image_version
 from tests.support.external import REPO_ROOT
 
 COLLECTOR_CONFIG_DIR = REPO_ROOT / "configs" / "otel-collector"
 BASE_CONFIG = COLLECTOR_CONFIG_DIR / "config.yaml"
 JSONL_LOGS_CONFIG = COLLECTOR_CONFIG_DIR / "jsonl-logs.yaml"
+USER_IDENTITY_DROP = COLLECTOR_CONFIG_DIR / "user-identity-drop.yaml"
+USER_IDENTITY_HASH = COLLECTOR_CONFIG_DIR / "user-identity-hash.yaml"
 # The --config combinations the local target starts the collector with (the cloud target has none).
 SHIPPED_CONFIG_SETS: dict[str, tuple[Path, ...]] = {
     "local": (BASE_CONFIG,),
     "local-with-jsonl-folder": (BASE_CONFIG, JSONL_LOGS_CONFIG),
+    "local-user-identity-drop": (BASE_CONFIG, USER_IDENTITY_DROP),
+    "local-with-jsonl-folder-user-identity-drop": (
+        BASE_CONFIG,
+        JSONL_LOGS_CONFIG,
+        USER_IDENTITY_DROP,
+    ),
+}
+# These read the salt file the stack uploads: validated with a salt file in its place.
+SALTED_CONFIG_SETS: dict[str, tuple[Path, ...]] = {
+    "local-user-identity-hash": (BASE_CONFIG, USER_IDENTITY_HASH),
+    "local-with-jsonl-folder-user-identity-hash": (
+        BASE_CONFIG,
+        JSONL_LOGS_CONFIG,
+        USER_IDENTITY_HASH,
+    ),
 }
 # Core's stable (1.x) modules ship with every 0.x release, minor 94 apart (v1.65.0 with v0.159.0,
 # v1.56.0 with v0.150.0: the builder's DefaultStableOtelColVersion of those releases).
@@ -62,7 +80,8 @@ def test_manifest_pins_the_collector_image_release() -> None:
 def test_every_shipped_collector_config_is_validated() -> None:
     shipped = set(COLLECTOR_CONFIG_DIR.glob("*.yaml"))
 
-    validated = {path for config_set in SHIPPED_CONFIG_SETS.values() for path in config_set}
+    config_sets = [*SHIPPED_CONFIG_SETS.values(), *SALTED_CONFIG_SETS.values()]
+    validated = {path for config_set in config_sets for path in config_set}
 
     assert validated == shipped
 
@@ -123,6 +142,23 @@ def test_binary_has_exactly_the_components_the_configs_use(otelcol: Path) -> Non
 def test_shipped_config_validates(otelcol: Path, configs: tuple[Path, ...]) -> None:
     result = run_validate(otelcol, configs)
 
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.collector
+@pytest.mark.parametrize("configs", SALTED_CONFIG_SETS.values(), ids=SALTED_CONFIG_SETS.keys())
+def test_salted_config_validates(otelcol: Path, configs: tuple[Path, ...], tmp_path: Path) -> None:
+    salt = tmp_path / "user-identity-salt"
+    salt.write_text("validate-salt-0123456789")
+    moved = []
+    for path in configs:
+        copy = tmp_path / path.name
+        copy.write_text(path.read_text().replace(USER_IDENTITY_SALT_FILE, str(salt)))
+        moved.append(copy)
+
+    result = run_validate(otelcol, tuple(moved))
+
+    assert USER_IDENTITY_SALT_FILE in USER_IDENTITY_HASH.read_text()
     assert result.returncode == 0, result.stderr
 
 

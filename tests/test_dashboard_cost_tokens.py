@@ -90,8 +90,9 @@ def test_a_price_change_changes_the_queries_and_their_descriptions(tmp_path: Pat
     after = derived_cost(
         CLAUDE_CODE_TOKENS, PICKER_RANGE, token_types=["cacheCreation"], table=changed
     )
-    assert "* 3.75 / 1e6" in before and "* 3.75 / 1e6" not in after
-    assert "* 4.5 / 1e6" in after
+    # Sonnet 4.5's term changes; Sonnet 4.6's, at the same price, stays.
+    assert before.count("* 3.75 / 1e6") == after.count("* 3.75 / 1e6") + 1
+    assert "* 4.5 / 1e6" in after and "* 4.5 / 1e6" not in before
 
 
 def test_derived_cost_skips_free_token_types_and_keeps_the_labels_or_needs() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from components.local_stack import USER_IDENTITY_SALT_FILE
 from components.versions import IMAGES
 from tests.support import program
 from tests.support.external import REPO_ROOT
@@ -285,3 +286,49 @@ def test_prometheus_config_header_names_every_flag_the_program_sets() -> None:
         # Feature flags are named with their values; other flags by name.
         named = flag if flag.startswith("--enable-feature") else flag.split("=", 1)[0]
         assert named in header, f"{flag} is not named in prometheus.yml's header"
+
+
+def test_user_identity_adds_its_collector_config_after_the_others(tmp_path: Path) -> None:
+    root = REPO_ROOT / "configs" / "otel-collector"
+    keep = container(program.run({"local": {"jsonlLogDir": str(tmp_path)}}), "otel-collector")
+    drop = container(
+        program.run({"local": {"jsonlLogDir": str(tmp_path)}, "userIdentity": "drop"}),
+        "otel-collector",
+    )
+
+    assert not any("user-identity" in flag for flag in keep["command"])
+    assert drop["command"] == [
+        "--config=/etc/otelcol-contrib/config.yaml",
+        "--config=/etc/otelcol-contrib/jsonl-logs.yaml",
+        "--config=/etc/otelcol-contrib/user-identity-drop.yaml",
+    ]
+    uploads = {u["file"]: u["content"] for u in drop["uploads"]}
+    assert uploads["/etc/otelcol-contrib/user-identity-drop.yaml"] == (
+        root / "user-identity-drop.yaml"
+    ).read_text(encoding="utf-8")
+
+
+def test_the_user_identity_salt_is_uploaded_as_a_secret_file_only() -> None:
+    salt = "a-salt-nobody-should-read-0123"
+    plan = program.run({"userIdentity": "hash"}, secrets={"userIdentitySalt": salt})
+    declared = plan.named("local-otel-collector")
+
+    assert salt not in plan.as_json()
+    salt_file = next(
+        u for u in declared.raw_inputs["uploads"] if u["file"] == USER_IDENTITY_SALT_FILE
+    )
+    assert contains_secret(salt_file["content"])
+    assert "--config=/etc/otelcol-contrib/user-identity-hash.yaml" in declared.inputs["command"]
+    assert not any("salt" in env.lower() for env in declared.inputs["envs"])
+
+
+def test_hash_without_a_salt_and_identity_rules_on_cloud_are_refused() -> None:
+    assert "userIdentitySalt required when userIdentity is 'hash'" in program.rejection(
+        {"userIdentity": "hash"}
+    )
+    assert "userIdentitySalt: must be 16 to 128" in program.rejection(
+        {"userIdentity": "hash"}, secrets={"userIdentitySalt": "has spaces in it, no"}
+    )
+    assert "userIdentitySalt: must be stored as a secret" in program.rejection(
+        {"userIdentity": "hash", "userIdentitySalt": "plain-text-salt-0123456"}
+    )

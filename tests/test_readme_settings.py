@@ -13,25 +13,27 @@ from components.settings import PROJECT, Settings
 from tests.support.external import REPO_ROOT
 
 
-def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
-    """The settings model a field holds, and whether it holds a list of them."""
-    is_list = typing.get_origin(annotation) is list
+def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, str]:
+    """The settings model a field holds, and how its key continues: `[]` for a list of them,
+    `.<name>` for a mapping of names to them, else nothing."""
+    origin = typing.get_origin(annotation)
+    continuation = "[]" if origin is list else ".<name>" if origin is dict else ""
     # `X | None` and `list[X]` both carry X in their arguments.
     for candidate in [annotation, *typing.get_args(annotation)]:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate, is_list
-    return None, False
+            return candidate, continuation
+    return None, ""
 
 
 def model_keys(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
     """Every leaf key as written in a stack file, `receivers[]` for a list of settings."""
     for name, field in model.model_fields.items():
         key = prefix + (field.alias or name)
-        nested, is_list = _model_of(field.annotation)
+        nested, continuation = _model_of(field.annotation)
         if nested is None:
             yield key
         else:
-            yield from model_keys(nested, f"{key}{'[]' if is_list else ''}.")
+            yield from model_keys(nested, f"{key}{continuation}.")
 
 
 def _expand(pattern: str) -> list[str]:
@@ -61,6 +63,7 @@ def test_the_model_keys_are_read_as_a_stack_file_writes_them() -> None:
     keys = set(model_keys(Settings))
     assert {"local.ports.otlpGrpc", "cloud.create.region", "alerting.receivers[].name"} <= keys
     assert "alerting.receivers[].webhook.basicAuthPassword" in keys
+    assert "fleet.teams.<name>.costCenter" in keys
     assert _expand("a.{b,c}.{d,e}") == ["a.b.d", "a.b.e", "a.c.d", "a.c.e"]
 
 

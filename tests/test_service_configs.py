@@ -411,6 +411,8 @@ def test_prometheus_otlp_translation_and_promoted_attributes(prometheus: Config)
         "service.version",
         "deployment.environment",
         "deployment.environment.name",
+        "team",
+        "cost_center",
     ]
     assert otlp["translation_strategy"] == "UnderscoreEscapingWithSuffixes"
     assert prometheus["storage"]["tsdb"]["out_of_order_time_window"] == "30m"
