@@ -48,6 +48,7 @@ def config_file(relative: str) -> str:
     return (CONFIG_DIR / relative).read_text(encoding="utf-8")
 
 
+STOP_GRACE_SECONDS = 30
 GRAFANA_PASSWORD_FILE = "/etc/grafana/admin-password"
 # Grafana applies GF_SECURITY_ADMIN_PASSWORD(__FILE) only when it creates its database, so on
 # an existing database the stack's password is written with Grafana's own CLI before the
@@ -281,7 +282,13 @@ def exposure_warning(local: LocalSettings) -> str | None:
             f"    OTLP       {host}:{ports.otlp_grpc} (gRPC) and {host}:{ports.otlp_http} (HTTP), "
             "which accept any telemetry",
             f"  Grafana    http://{host}:{ports.grafana} asks for a login (and is its "
-            "GF_SERVER_ROOT_URL).",
+            "GF_SERVER_ROOT_URL"
+            + (
+                ": bound to every interface, its links point at this host's loopback; bind to "
+                "one address to have them point there)."
+                if local.bind_address.is_unspecified
+                else ")."
+            ),
             "  Docker publishes ports with its own iptables rules, ahead of host firewalls such "
             "as ufw or firewalld: a firewall rule on this host does not close them.",
             "  Keep 127.0.0.1 unless the network is trusted; to share Grafana only, put a "
@@ -469,6 +476,9 @@ class LocalStack(pulumi.ComponentResource):
             envs=service.envs or None,
             memory=service.memory_limit_mib,
             restart="unless-stopped",
+            # The provider stops a container with this timeout before removing it (0 by default:
+            # killed at once); the collector flushes its batches, the backends close their WALs.
+            destroy_grace_seconds=STOP_GRACE_SECONDS,
             networks_advanced=[
                 docker.ContainerNetworksAdvancedArgs(name=self.network.name, aliases=[service.name])
             ],

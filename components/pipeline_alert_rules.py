@@ -62,17 +62,27 @@ def queue_fill() -> str:
     return f"{by} (otelcol_exporter_queue_size) / {by} (otelcol_exporter_queue_capacity)"
 
 
-def summed_across(function: str, names: dict[str, str], window: str, by: str) -> str:
+def summed_across(
+    function: str, names: dict[str, str], window: str, by: str, born_counting: bool = False
+) -> str:
     """`sum by (by) (function(name[window]))` over several counters at once.
 
     Each counter is tagged with a `counter` label first: function() drops the metric name, so
     without it two counters with the same labels (say refused spans and refused log records of
     one receiver) would collide ("vector cannot contain metrics with the same labelset").
-    Counters that do not exist yet (they appear with their first increment) are simply absent.
+    `born_counting` is for counters the collector exposes only from their first increment, already
+    at its count (and without `_created`): a series absent `window` ago counts whole, since
+    increase() needs two samples and would miss that first burst.
     """
+
+    def counted(name: str) -> str:
+        counted = f"{function}({name}[{window}])"
+        if born_counting:
+            counted = f"({name} unless {name} offset {window}) or {counted}"
+        return counted
+
     tagged = " or ".join(
-        f'label_replace({function}({name}[{window}]), "counter", "{tag}", "", "")'
-        for tag, name in names.items()
+        f'label_replace({counted(name)}, "counter", "{tag}", "", "")' for tag, name in names.items()
     )
     return f"sum by ({by}) ({tagged})"
 
@@ -94,7 +104,9 @@ RECEIVER_REFUSAL_COUNTERS = signal_counters("otelcol_receiver_refused_{}_total")
 
 
 def exporter_drops(window: str) -> str:
-    return summed_across("increase", EXPORTER_DROP_COUNTERS, window, "instance, exporter")
+    return summed_across(
+        "increase", EXPORTER_DROP_COUNTERS, window, "instance, exporter", born_counting=True
+    )
 
 
 def receiver_refusals(window: str) -> str:

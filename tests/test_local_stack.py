@@ -129,6 +129,8 @@ def test_every_container_has_a_healthcheck_restart_policy_and_replaces_safely(
         assert inputs["wait"] is True
         # A fixed container name and host port collide unless the old one goes first.
         assert declared.options["deleteBeforeReplace"] is True, service
+        # Stopped, not killed, when replaced or removed: the collector flushes what it holds.
+        assert inputs["destroyGraceSeconds"] >= 30, service
 
 
 def test_collector_health_is_probed_with_promtool_from_the_setup_job(local_plan: Plan) -> None:

@@ -41,6 +41,7 @@ API_VERSION_OF_FIELD: dict[str, tuple[int, int]] = {
             "volumes.readOnly",
             "driver",
             "memory",  # HostConfig.Memory
+            "destroyGraceSeconds",  # the stop timeout (?t=) the provider passes at delete
         ],
         (1, 24),
     ),
