@@ -50,7 +50,9 @@ def test_every_documented_metric_is_generated_and_every_generated_one_documented
 
 
 def test_every_documented_metric_comes_out_of_the_generator() -> None:
-    scenario = Scenario(days=1, users=2, app_days=0.25, tempo_interval=60, scrape_interval=60)
+    scenario = Scenario(
+        days=1, users=2, apps=6, app_days=0.25, tempo_interval=60, scrape_interval=60
+    )
     out = io.StringIO()
     write_families(stored_families(simulate(scenario), scenario), out)
     generated = {

@@ -18,7 +18,7 @@ from tools.telemetry.simulate import simulate
 from tools.telemetry.storage import stored_families
 from tools.telemetry.truth import true_totals
 
-SMALL = Scenario(days=2, users=2, apps=2, app_days=0.25, tempo_interval=60, scrape_interval=300)
+SMALL = Scenario(days=2, users=2, apps=6, app_days=0.25, tempo_interval=60, scrape_interval=300)
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+) (\S+)$")
 
 

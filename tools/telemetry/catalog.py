@@ -631,13 +631,24 @@ def all_series_names() -> frozenset[str]:
     return frozenset(name for source in SOURCES for m in source.metrics for name in series_names(m))
 
 
-# Claude Code events (OTLP logs). In Loki: stream label service_name="claude-code"; the event
-# attributes arrive as structured metadata with dots turned into underscores.
+# Claude Code events (OTLP logs). In Loki: stream label service_name="claude-code" (or
+# "claude-code-desktop"); the event attributes arrive as structured metadata with dots turned
+# into underscores. The attributes each event always carries (besides the common ones); those
+# sent only where they apply are in CLAUDE_CODE_EVENT_OPTIONAL_ATTRIBUTES.
+_REQUEST_EVENT = ("model", "query_source", "speed")
 CLAUDE_CODE_EVENTS: dict[str, tuple[str, ...]] = {
     "user_prompt": ("prompt_length",),
-    "tool_result": ("tool_name", "success", "duration_ms"),
+    "assistant_response": ("response_length", "model", "query_source"),
+    "tool_result": (
+        "tool_name",
+        "tool_use_id",
+        "success",
+        "duration_ms",
+        "decision_type",
+        "decision_source",
+    ),
     "api_request": (
-        "model",
+        *_REQUEST_EVENT,
         "cost_usd",
         "duration_ms",
         "input_tokens",
@@ -645,8 +656,67 @@ CLAUDE_CODE_EVENTS: dict[str, tuple[str, ...]] = {
         "cache_read_tokens",
         "cache_creation_tokens",
     ),
-    "api_error": ("model", "error", "status_code", "duration_ms", "attempt"),
-    "tool_decision": ("tool_name", "decision", "source"),
+    "api_error": (*_REQUEST_EVENT, "error", "status_code", "duration_ms", "attempt"),
+    "api_refusal": (*_REQUEST_EVENT, "attempt", "server_fallback_hop"),
+    "api_retries_exhausted": (
+        "model",
+        "speed",
+        "error",
+        "status_code",
+        "total_attempts",
+        "total_retry_duration_ms",
+    ),
+    "tool_decision": ("tool_name", "tool_use_id", "decision", "source"),
+    "permission_mode_changed": ("from_mode", "to_mode", "trigger"),
+    "auth": ("action", "success", "auth_method"),
+    "mcp_server_connection": (
+        "status",
+        "transport_type",
+        "server_scope",
+        "duration_ms",
+        "is_plugin",
+    ),
+    "internal_error": ("error_name", "error_code"),
+    "plugin_installed": (
+        "marketplace.is_official",
+        "install.trigger",
+        "plugin.name",
+        "marketplace.name",
+    ),
+    "plugin_loaded": (
+        "plugin.name",
+        "marketplace.name",
+        "plugin.scope",
+        "enabled_via",
+        "plugin_id_hash",
+        "has_hooks",
+        "has_mcp",
+    ),
+    "skill_activated": ("skill.name", "invocation_trigger", "skill.source"),
+    "at_mention": ("mention_type", "success"),
+    "hook_registered": ("hook_event", "hook_type", "hook_source"),
+    "hook_execution_start": ("hook_event", "hook_name", "num_hooks", "hook_source"),
+    "hook_execution_complete": (
+        "hook_event",
+        "hook_name",
+        "num_hooks",
+        "num_success",
+        "num_blocking",
+        "num_non_blocking_error",
+        "num_cancelled",
+        "total_duration_ms",
+        "hook_source",
+    ),
+    "compaction": ("trigger", "success", "duration_ms", "pre_tokens", "post_tokens"),
+    "subagent_completed": ("agent.name", "duration_ms"),
+}
+_REQUEST_OPTIONAL = tuple(
+    a for a in CLAUDE_CODE_REQUEST_ATTRIBUTES if a not in ("query_source", "speed")
+)
+CLAUDE_CODE_EVENT_OPTIONAL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "api_request": _REQUEST_OPTIONAL,
+    "tool_result": ("mcp_server_scope",),
+    "mcp_server_connection": ("error_code",),
 }
 # Seed 000's JSONL cost records, tailed by the collector's filelog receiver.
 JSONL_FIELDS = ("timestamp", "model", "prompt_tokens", "completion_tokens", "cost_usd", "user")

@@ -4,6 +4,7 @@ Every random choice comes from a generator seeded by (seed, topic), so adding us
 change the apps' traffic and the same Scenario always gives the same Traffic.
 """
 
+import dataclasses
 import math
 import random
 import uuid
@@ -50,23 +51,48 @@ HOOK_EVENT = "PreToolUse"
 
 
 class AppProfile:
-    """An LLM app archetype: its route, models and whether it writes JSONL cost logs (seed 000)."""
+    """An LLM app archetype: its route, models, whether it writes JSONL cost logs (seed 000) and
+    which GenAI conventions its instrumentation follows (catalog.GENAI_CONVENTIONS)."""
 
     def __init__(
-        self, service: str, route: str, operation: str, models: tuple[ModelPrice, ...], jsonl: bool
+        self,
+        service: str,
+        route: str,
+        operation: str,
+        models: tuple[ModelPrice, ...],
+        jsonl: bool,
+        conventions: str = "v1.37",
     ) -> None:
         self.service = service
         self.route = route
         self.operation = operation
         self.models = models
         self.writes_jsonl = jsonl
+        self.conventions = conventions
 
 
+# The first three follow the conventions of 2025 (v1.37, OpenLIT's cost); the others, present
+# with --apps 4 and more, the other generations an app may be on today.
 APP_PROFILES = (
     AppProfile("support-bot", "/v1/chat", "chat", (SONNET, HAIKU), jsonl=False),
     AppProfile("pr-review-bot", "/v1/review", "chat", (GPT_4O, GPT_4O_MINI), jsonl=True),
     AppProfile("doc-summarizer", "/v1/summarize", "text_completion", (HAIKU,), jsonl=False),
+    AppProfile(
+        "research-agent", "/v1/research", "chat", (SONNET,), jsonl=False, conventions="2026"
+    ),
+    AppProfile(
+        "assistant-core",
+        "/v1/assist",
+        "chat",
+        (SONNET, HAIKU),
+        jsonl=False,
+        conventions="agento11y",
+    ),
+    AppProfile(
+        "legacy-bot", "/v1/answer", "chat", (GPT_4O_MINI,), jsonl=False, conventions="v1.36"
+    ),
 )
+AGENT_NAME = "researcher"
 
 
 def _rng(scenario: Scenario, topic: str) -> random.Random:
@@ -811,7 +837,14 @@ def _app_processes(scenario: Scenario, profile: AppProfile, replica: int) -> lis
         # A release every third day; the nightly restarts in between keep the version.
         version = f"1.{int((start - scenario.apps_start) // (3 * DAY)) + 1}.0"
         processes.append(
-            AppProcess(profile.service, instance, version, start, min(restart, scenario.end))
+            AppProcess(
+                profile.service,
+                instance,
+                version,
+                start,
+                min(restart, scenario.end),
+                profile.conventions,
+            )
         )
         start = restart + rng.uniform(10, 30)
     return processes
@@ -824,7 +857,9 @@ def _traffic_shape(timestamp: float) -> float:
     return (0.1 + 0.9 * working) * (0.3 if _is_weekend(timestamp) else 1.0)
 
 
-def _llm_call(rng: random.Random, start: float, price: ModelPrice, operation: str) -> LlmCall:
+def _llm_call(
+    rng: random.Random, start: float, price: ModelPrice, operation: str, conventions: str = "v1.37"
+) -> LlmCall:
     roll = rng.random()
     if roll < 0.02:
         return LlmCall(
@@ -841,7 +876,7 @@ def _llm_call(rng: random.Random, start: float, price: ModelPrice, operation: st
     if rng.random() < 0.03:
         duration *= rng.uniform(4, 10)  # the slow tail latency alerts look for
     cost = price.cost(input_tokens, output_tokens, 0, 0)
-    return LlmCall(
+    call = LlmCall(
         price.model,
         price.provider,
         operation,
@@ -851,6 +886,25 @@ def _llm_call(rng: random.Random, start: float, price: ModelPrice, operation: st
         start,
         duration,
         None,
+    )
+    return call if conventions == "v1.37" else _agent_call(rng, call, price, conventions)
+
+
+def _agent_call(rng: random.Random, call: LlmCall, price: ModelPrice, conventions: str) -> LlmCall:
+    """Apps on the other conventions: prompt caching, reasoning, streaming and tool use."""
+    cache_read = int(_lognormal(rng, 8000, 0.5)) if conventions != "v1.36" else 0
+    cache_write = int(_lognormal(rng, 1200, 0.8)) if conventions != "v1.36" else 0
+    reasoning = int(call.output_tokens * rng.uniform(0.0, 0.4)) if conventions == "2026" else 0
+    tools = tuple(_lognormal(rng, 0.5, 1.0) for _ in range(rng.randint(0, 3)))
+    return dataclasses.replace(
+        call,
+        cost_usd=price.cost(call.input_tokens, call.output_tokens, cache_read, cache_write),
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+        reasoning_tokens=reasoning,
+        time_to_first_token=min(rng.uniform(0.3, 1.2), call.duration),
+        tool_durations=tools if conventions != "v1.36" else (),
+        agent=AGENT_NAME if conventions == "2026" else "",
     )
 
 
@@ -871,7 +925,13 @@ def _requests_of(
             ):
                 continue
             price = profile.models[0] if rng.random() < 0.7 else profile.models[-1]
-            llm = _llm_call(rng, time + rng.uniform(0.005, 0.05), price, profile.operation)
+            llm = _llm_call(
+                rng,
+                time + rng.uniform(0.005, 0.05),
+                price,
+                profile.operation,
+                profile.conventions,
+            )
             status = {None: 200, "RateLimitError": 503, "APITimeoutError": 504}[llm.error_type]
             yield AppRequest(
                 process=process,
@@ -945,7 +1005,12 @@ def simulate_window(scenario: Scenario, start: float, minutes: float) -> Traffic
     for index in range(scenario.apps):
         profile = APP_PROFILES[index % len(APP_PROFILES)]
         process = AppProcess(
-            profile.service, f"{profile.service}-{index // 3 + 1}", "1.0.0", start, end
+            profile.service,
+            f"{profile.service}-{index // len(APP_PROFILES) + 1}",
+            "1.0.0",
+            start,
+            end,
+            profile.conventions,
         )
         app_processes.append(process)
         requests.extend(_requests_of(scenario, profile, process, scenario.users, shaped=False))
