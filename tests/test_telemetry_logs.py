@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tools.telemetry import catalog
-from tools.telemetry.naming import prometheus_label_name
 from tools.telemetry.logs import jsonl_records, loki_entries, write_jsonl
+from tools.telemetry.naming import prometheus_label_name
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
 from tools.telemetry.truth import true_totals, utc_day

@@ -337,7 +337,6 @@ def _tool_use(rng: random.Random, recorder: _ClaudeCodeRecorder, time: float) ->
         decision=decision,
         source=source,
     )
-    _hooks(recorder, time, tool)
     if tool in EDIT_TOOLS:
         language = rng.choice(LANGUAGES)
         recorder.count(
@@ -366,9 +365,11 @@ def _tool_use(rng: random.Random, recorder: _ClaudeCodeRecorder, time: float) ->
                 model=model,
             )
     if decision == "reject":
+        _hooks(recorder, time, tool, 0.0)
         _tool_spans(recorder, tool, tool_use_id, (time, time), decision, source, None)
         return 0.0
     duration = _lognormal(rng, 0.4 if tool != "Bash" else 4.0, 1.0)
+    _hooks(recorder, time, tool, duration)
     success = rng.random() > 0.06
     recorder.event(
         time + duration,
@@ -423,12 +424,13 @@ def _tool_spans(
         )
 
 
-def _hooks(recorder: _ClaudeCodeRecorder, time: float, tool: str) -> None:
-    """The user's PreToolUse hook: its events and span (run beside the tool in this model)."""
+def _hooks(recorder: _ClaudeCodeRecorder, time: float, tool: str, limit: float) -> None:
+    """The user's PreToolUse hook: its events and span, within the tool's time (this model does
+    not delay the tool by its hooks)."""
     if not recorder.hooks:
         return
     extra = recorder.extra
-    duration = _lognormal(extra, 0.15, 0.6)
+    duration = min(_lognormal(extra, 0.15, 0.6), limit)
     failed = int(extra.random() < 0.05)
     name = f"{HOOK_EVENT}:{tool}"
     common = {"hook_event": HOOK_EVENT, "hook_name": name, "num_hooks": 1}
