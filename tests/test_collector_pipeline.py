@@ -15,7 +15,7 @@ import re
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +41,11 @@ from tests.support.pipeline import (
 )
 from tests.support.ports import free_port
 from tests.support.prometheus import PROMETHEUS_HINT, PrometheusServer, Series
+from tests.support.telemetry_doc import (
+    DocumentedMetric,
+    documented_event_metadata,
+    documented_metrics,
+)
 from tools.telemetry import catalog
 from tools.telemetry.events import (
     AppProcess,
@@ -57,77 +62,10 @@ from tools.telemetry.naming import prometheus_label_name
 from tools.telemetry.otlp import OtlpSender, OtlpTarget
 from tools.telemetry.storage import CLAUDE_CODE_VERSION
 
-DOC = REPO_ROOT / "docs" / "telemetry.md"
 COLLECTOR_CONFIGS = REPO_ROOT / "configs" / "otel-collector"
 TEMPO_CONFIG = REPO_ROOT / "configs" / "tempo" / "tempo.yaml"
 
 # --- the contract, read from docs/telemetry.md ------------------------------------------------
-
-METRIC_TABLE_HEADER = "| Prometheus name |"
-EVENT_TABLE_HEADER = "| `event_name` |"
-BACKTICKED = re.compile(r"`([^`]+)`")
-PARENTHESES = re.compile(r"\([^)]*\)")
-# "`type` (`input`, `output`)": a label and the values the doc allows for it.
-ENUMERATED_LABEL = re.compile(r"`(\w+)` \(((?:`[^`]+`(?:, )?)+)\)")
-
-
-@dataclass(frozen=True)
-class DocumentedMetric:
-    name: str
-    labels: frozenset[str]
-    values: Mapping[str, frozenset[str]]  # label -> allowed values, where the doc lists them
-
-
-def table_rows(text: str, header: str) -> Iterator[list[str]]:
-    in_table = False
-    for line in text.splitlines():
-        if line.startswith(header):
-            in_table = True
-            continue
-        if not line.startswith("|"):
-            in_table = False
-            continue
-        if in_table and not line.startswith("|---"):
-            yield [cell.strip() for cell in line.strip().strip("|").split("|")]
-
-
-def expand_series_names(cell: str) -> list[str]:
-    """`x_bucket` `_sum` `_count` -> x_bucket, x_sum, x_count."""
-    names, base = [], ""
-    for token in BACKTICKED.findall(cell):
-        if token.startswith("_"):
-            names.append(base + token)
-        else:
-            names.append(token)
-            base = token.removesuffix("_bucket")
-    return names
-
-
-def documented_metrics() -> dict[str, DocumentedMetric]:
-    text = DOC.read_text(encoding="utf-8")
-    metrics: dict[str, DocumentedMetric] = {}
-    for cells in table_rows(text, METRIC_TABLE_HEADER):
-        names_cell, labels_cell = cells[0], cells[3]
-        labels = frozenset(BACKTICKED.findall(PARENTHESES.sub("", labels_cell)))
-        values = {
-            label: frozenset(BACKTICKED.findall(listed))
-            for label, listed in ENUMERATED_LABEL.findall(labels_cell)
-        }
-        for name in expand_series_names(names_cell):
-            metrics[name] = DocumentedMetric(name, labels, values)
-    return metrics
-
-
-def documented_event_metadata() -> dict[str, frozenset[str]]:
-    """event_name -> the structured metadata the doc promises, common keys included."""
-    text = DOC.read_text(encoding="utf-8")
-    common = re.search(r"Common structured metadata:(.*?)\.\s", text, re.DOTALL)
-    assert common, "docs/telemetry.md lost its 'Common structured metadata:' sentence"
-    common_keys = frozenset(BACKTICKED.findall(common.group(1)))
-    return {
-        BACKTICKED.findall(cells[0])[0]: frozenset(BACKTICKED.findall(cells[1])) | common_keys
-        for cells in table_rows(text, EVENT_TABLE_HEADER)
-    }
 
 
 def source_series(*sources: catalog.Source) -> dict[str, catalog.Source]:

@@ -718,6 +718,41 @@ CLAUDE_CODE_EVENT_OPTIONAL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "tool_result": ("mcp_server_scope",),
     "mcp_server_connection": ("error_code",),
 }
+# Claude Code's beta-trace spans and the attributes each carries (besides the standard ones).
+_TOKEN_COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+_HOOK_COUNTS = ("num_success", "num_blocking", "num_non_blocking_error", "num_cancelled")
+CLAUDE_CODE_SPANS: dict[str, tuple[str, ...]] = {
+    "claude_code.interaction": (
+        "span.type",
+        "user_prompt",
+        "user_prompt_length",
+        "interaction.duration_ms",
+    ),
+    "claude_code.llm_request": (
+        "span.type",
+        "model",
+        "gen_ai.system",
+        "gen_ai.request.model",
+        "query_source",
+        "speed",
+        "duration_ms",
+        "ttft_ms",
+        *_TOKEN_COUNTS,
+        "attempt",
+        "success",
+    ),
+    "claude_code.tool": ("span.type", "tool_name", "tool_use_id", "duration_ms"),
+    "claude_code.tool.blocked_on_user": ("span.type", "duration_ms", "decision", "source"),
+    "claude_code.tool.execution": ("span.type", "tool_use_id", "duration_ms", "success"),
+    "claude_code.hook": (
+        "span.type",
+        "hook_event",
+        "hook_name",
+        "num_hooks",
+        "duration_ms",
+        *_HOOK_COUNTS,
+    ),
+}
 # Seed 000's JSONL cost records, tailed by the collector's filelog receiver.
 JSONL_FIELDS = ("timestamp", "model", "prompt_tokens", "completion_tokens", "cost_usd", "user")
 # Span attributes of the GenAI client spans the apps send to Tempo.

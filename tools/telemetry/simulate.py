@@ -625,6 +625,7 @@ def _end_subagent(
         interaction,
         span_id=span_id,
         tool_name="Agent",
+        tool_use_id=f"toolu_{span_id:016x}",
         duration_ms=int((now - start) * 1000),
     )
     recorder.event(

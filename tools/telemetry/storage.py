@@ -356,7 +356,12 @@ def _spans_by_series(traffic: Traffic) -> dict[Labels, list[_SpanRecord]]:
             ("status_code", "STATUS_CODE_ERROR" if llm.error_type else "STATUS_CODE_UNSET"),
             ("gen_ai_request_model", llm.model),
             ("gen_ai_operation_name", llm.operation),
-            ("gen_ai_provider_name", llm.provider),
+            # Apps before v1.37 name the provider gen_ai.system, not a span-metrics dimension.
+            *(
+                (("gen_ai_provider_name", llm.provider),)
+                if request.process.conventions != "v1.36"
+                else ()
+            ),
         )
         series[client].append(
             _SpanRecord(
