@@ -298,7 +298,10 @@ class OtlpSender:
         context = None
         if span.parent_id is not None:
             parent = SpanContext(
-                span.trace_id, span.parent_id, is_remote=False, trace_flags=TraceFlags.SAMPLED
+                span.trace_id,
+                span.parent_id,
+                is_remote=False,
+                trace_flags=TraceFlags(TraceFlags.SAMPLED),
             )
             context = trace.set_span_in_context(trace.NonRecordingSpan(parent))
         pipeline.ids.trace_id, pipeline.ids.span_id = span.trace_id, span.span_id
