@@ -139,3 +139,18 @@ def test_claude_code_spans_are_the_documented_ones_both_ways() -> None:
 def test_desktop_and_cli_both_appear_in_the_generated_data() -> None:
     services = generated_labels()["claude_code_cost_usage_USD_total"]["service_name"]
     assert services == set(catalog.CLAUDE_CODE_SERVICES)
+
+
+def test_every_panel_and_report_query_counts_claude_code_desktop_too() -> None:
+    import json
+
+    from dashboards import render_all
+    from dashboards.panels import CLAUDE_CODE_EVENTS, CLAUDE_CODE_SERVICES
+    from tools.report.queries import ALL_QUERIES
+
+    texts = [json.dumps(render_all())] + [query.template for query in ALL_QUERIES]
+    cli_only = re.compile(r'(service_name|job)\\?"?\s*=\s*\\?"claude-code\\?"')
+
+    assert CLAUDE_CODE_SERVICES == catalog.CLAUDE_CODE_SERVICES
+    assert [text for text in texts if cli_only.search(text)] == []
+    assert sum(text.count(CLAUDE_CODE_EVENTS.replace('"', '\\"')) for text in texts[:1]) > 0

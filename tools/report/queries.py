@@ -9,6 +9,8 @@ restarted apps (counter resets) are counted correctly.
 from dataclasses import dataclass
 from typing import Literal
 
+from dashboards.panels import CLAUDE_CODE_EVENTS
+
 Source = Literal["prometheus", "loki"]
 
 
@@ -125,7 +127,7 @@ HTTP_P95_PERIOD = Query(
 
 # --- Loki (with --loki): Claude Code events ------------------------------------------------------
 
-_EVENTS = '{service_name="claude-code"}'
+_EVENTS = CLAUDE_CODE_EVENTS
 
 CLAUDE_CODE_API_REQUESTS = Query(
     "Claude Code API requests",
