@@ -75,7 +75,13 @@ def app_env_blocks(
             lines.append(f'export OTEL_EXPORTER_OTLP_HEADERS="{auth}"')
         return "\n".join(lines) + "\n"
 
-    claude = ["export CLAUDE_CODE_ENABLE_TELEMETRY=1"]
+    # Claude Code's traces are beta and off by default: they carry each request's time to first
+    # token and link a costly session to its requests and tools.
+    claude = [
+        "export CLAUDE_CODE_ENABLE_TELEMETRY=1",
+        "export CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1",
+        "export OTEL_TRACES_EXPORTER=otlp",
+    ]
     sdk = ["export OTEL_TRACES_EXPORTER=otlp", "export OTEL_SERVICE_NAME=my-llm-app"]
     auth: pulumi.Input[str | None] = headers if headers is not None else None
     blocks = {
