@@ -45,6 +45,11 @@ SKILLS = (
 )
 MCP_TOOLS = (("github", "create_pull_request"), ("linear", "get_issue"), ("custom", "custom"))
 EFFORTS = ("medium", "high", "xhigh")
+# Shares of turns that activate a skill, hand part of the work to a subagent (of turns with two
+# requests or more), or run an MCP tool.
+SKILL_TURNS = 0.15
+SUBAGENT_TURNS = 0.35
+MCP_TURNS = 0.12
 AUXILIARY_QUERY_SOURCE = "auxiliary"  # the event's subsystem name; only examples are documented
 MAIN_QUERY_SOURCE = "repl_main_thread"
 HOOK_EVENT = "PreToolUse"
@@ -580,7 +585,7 @@ def _begin_turn(recorder: _ClaudeCodeRecorder, time: float, context: float) -> i
             pre_tokens=int(context),
             post_tokens=int(context * 0.15),
         )
-    if extra.random() < 0.15:
+    if extra.random() < SKILL_TURNS:
         skill, plugin, marketplace = extra.choice(SKILLS)
         recorder.turn["skill.name"] = skill
         if plugin:
@@ -608,7 +613,7 @@ def _begin_turn(recorder: _ClaudeCodeRecorder, time: float, context: float) -> i
 
 def _subagent_start(recorder: _ClaudeCodeRecorder, requests: int) -> int:
     """From which of the turn's requests a subagent takes over (-1: none)."""
-    if requests < 2 or recorder.extra.random() >= 0.35:
+    if requests < 2 or recorder.extra.random() >= SUBAGENT_TURNS:
         return -1
     recorder.subagent = recorder.extra.choice(SUBAGENTS)[0]
     return requests // 2
@@ -639,7 +644,7 @@ def _end_subagent(
 
 def _mcp_tool(recorder: _ClaudeCodeRecorder, time: float) -> None:
     """Some turns run an MCP tool; the requests after it carry its server and tool."""
-    if recorder.extra.random() >= 0.12:
+    if recorder.extra.random() >= MCP_TURNS:
         return
     server, tool = recorder.extra.choice(MCP_TOOLS)
     recorder.turn["mcp_server.name"] = server
