@@ -26,6 +26,7 @@ from tools.telemetry.events import (
 )
 from tools.telemetry.pricing import GPT_4O, GPT_4O_MINI, HAIKU, OPUS, SONNET, ModelPrice
 from tools.telemetry.scenario import DAY, Scenario
+from tools.telemetry.storage import CLAUDE_CODE_VERSION
 
 HOUR = 3600.0
 MINUTE = 60.0
@@ -34,7 +35,6 @@ TOOLS = ("Read", "Edit", "Bash", "Grep", "Glob", "Write", "TodoWrite", "WebFetch
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit")
 LANGUAGES = ("Python", "TypeScript", "Go", "Markdown", "YAML")
 DECISION_SOURCES = ("config", "user_temporary", "user_permanent", "user_reject")
-CLAUDE_CODE_VERSION = "2.0.14"  # storage.CLAUDE_CODE_VERSION; app.version when opted in
 # Claude Code 2026: who made each request. Names as the docs redact them on metrics: built-in
 # and official-marketplace names as they are, user-defined agents "custom".
 SUBAGENTS = (("Explore", "", ""), ("general-purpose", "", ""), ("custom", "", ""))
@@ -57,7 +57,8 @@ HOOK_EVENT = "PreToolUse"
 
 class AppProfile:
     """An LLM app archetype: its route, models, whether it writes JSONL cost logs (seed 000) and
-    which GenAI conventions its instrumentation follows (catalog.GENAI_CONVENTIONS)."""
+    which GenAI conventions its instrumentation follows: v1.37, or one of
+    genai_generations.GENERATIONS."""
 
     def __init__(
         self,
