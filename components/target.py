@@ -68,8 +68,12 @@ def claude_code_env(
     """
     env = {
         "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
+        # Claude Code's traces are beta and off by default: they carry each request's time to
+        # first token and link a costly session to its requests and tools.
+        "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA": "1",
         "OTEL_METRICS_EXPORTER": "otlp",
         "OTEL_LOGS_EXPORTER": "otlp",
+        "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
         "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "cumulative",
         "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
@@ -124,8 +128,12 @@ def app_env_blocks(
 
     def sdk_env(endpoint: str, header: str | None) -> str:
         env = claude_code_env(endpoint, protocol, header)
-        del env["CLAUDE_CODE_ENABLE_TELEMETRY"]
-        sdk = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SERVICE_NAME": "my-llm-app"}
+        for claude_code_only in (
+            "CLAUDE_CODE_ENABLE_TELEMETRY",
+            "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA",
+        ):
+            del env[claude_code_only]
+        sdk = {"OTEL_SERVICE_NAME": "my-llm-app"}
         return shell(env, sdk)
 
     blocks: dict[str, pulumi.Output[Any]] = {

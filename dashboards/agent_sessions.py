@@ -20,6 +20,7 @@ from typing import Final
 from grafana_foundation_sdk.builders import dashboard
 
 from dashboards.panels import (
+    CLAUDE_CODE_EVENTS,
     LOKI,
     PROMETHEUS,
     Section,
@@ -45,7 +46,7 @@ ACTIVE_TIME: Final = "claude_code_active_time_seconds_total"
 EXPORT_INTERVAL_SECONDS: Final = 60
 # A running process has at least one sample in any window this long (one export may be late).
 ACTIVE_WINDOW: Final = "[2m]"
-EVENTS: Final = '{service_name="claude-code"}'
+EVENTS: Final = CLAUDE_CODE_EVENTS
 
 
 # Queries (the number tests import these) ------------------------------------------------------

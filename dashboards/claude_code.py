@@ -2,7 +2,8 @@
 `${ds_loki}`, with the seed's query mistakes fixed:
 
 - names as they arrive through OTLP (`claude_code_cost_usage_USD_total`,
-  `..._active_time_seconds_total`, `..._decision_count_total`), not the Prometheus-exporter ones;
+  `..._active_time_seconds_total`, `..._code_edit_tool_decision_total`), not the
+  Prometheus-exporter ones;
 - the time picker governs every panel (no fixed `[24h]`) unless the title names its window;
 - counters grow per series, then get summed (observed_increase(): a series lives one session, so
   increase()'s extrapolation past its end would overcount), rates use `$__rate_interval`;
@@ -25,6 +26,7 @@ from grafana_foundation_sdk.models import dashboard as dashboard_models
 
 from dashboards.cost_tokens import sum_observed
 from dashboards.panels import (
+    CLAUDE_CODE_EVENTS,
     LOKI,
     OWN_INTERVAL,
     PICKER_RANGE,
@@ -50,9 +52,9 @@ COST: Final = "claude_code_cost_usage_USD_total"
 TOKENS: Final = "claude_code_token_usage_tokens_total"
 SESSIONS: Final = "claude_code_session_count_total"
 LINES: Final = "claude_code_lines_of_code_count_total"
-EDIT_DECISIONS: Final = "claude_code_code_edit_tool_decision_count_total"
+EDIT_DECISIONS: Final = "claude_code_code_edit_tool_decision_total"
 ACTIVE_TIME: Final = "claude_code_active_time_seconds_total"
-EVENTS: Final = '{service_name="claude-code"}'
+EVENTS: Final = CLAUDE_CODE_EVENTS
 
 RANGE: Final = PICKER_RANGE
 SEVEN_DAYS: Final = "[7d]"

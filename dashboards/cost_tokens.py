@@ -16,6 +16,7 @@ from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.models import dashboard as dashboard_models
 
 from dashboards.panels import (
+    CLAUDE_CODE_EVENTS,
     FULL_WIDTH,
     LOKI,
     OWN_INTERVAL,
@@ -53,7 +54,6 @@ APP_TOKENS: Final = "gen_ai_client_token_usage_sum"
 # Successful LLM calls: a failed call costs nothing, so it would make calls look cheaper.
 APP_CALLS: Final = 'gen_ai_client_operation_duration_seconds_count{error_type=""}'
 
-CLAUDE_CODE_EVENTS: Final = '{service_name="claude-code"}'
 API_REQUESTS: Final = f'{CLAUDE_CODE_EVENTS} | event_name="api_request"'
 JSONL_RECORDS: Final = '{service_name="llm-cost-jsonl"} | json | __error__=""'
 MIN_REQUEST_COST: Final = "min_request_cost"
@@ -84,7 +84,7 @@ def app_cost(window: Window | str, by: Sequence[str]) -> str:
 
 
 def cost_by_source(window: Window | str) -> str:
-    """USD by service_name: Claude Code (service_name="claude-code") and each app."""
+    """USD by service_name: Claude Code (claude-code and claude-code-desktop) and each app."""
     claude_code = sum_observed(CLAUDE_CODE_COST, window, ["service_name"])
     return f"({claude_code} or {app_cost(window, ['service_name'])})"
 

@@ -15,6 +15,7 @@ from grafana_foundation_sdk.builders import dashboard
 
 from dashboards.cost_tokens import SOURCES_NOTE, total_cost
 from dashboards.panels import (
+    CLAUDE_CODE_EVENTS,
     LOKI,
     PROMETHEUS,
     Section,
@@ -40,7 +41,6 @@ SERVER_ERRORS: Final = '{http_response_status_code=~"5.."}'
 SERVER_SPAN_BUCKETS: Final = 'traces_spanmetrics_latency_bucket{span_kind="SPAN_KIND_SERVER"}'
 LLM_CALLS: Final = "gen_ai_client_operation_duration_seconds_count"
 CLAUDE_CODE_COST: Final = "claude_code_cost_usage_USD_total"
-CLAUDE_CODE_EVENTS: Final = '{service_name="claude-code"}'
 
 
 # Queries (the number tests import these) ------------------------------------------------------

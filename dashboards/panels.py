@@ -70,6 +70,10 @@ LOKI: Final = DatasourceKind("loki", "ds_loki", LOKI_UID, "Loki")
 TEMPO: Final = DatasourceKind("tempo", "ds_tempo", TEMPO_UID, "Tempo")
 
 FULL_WIDTH: Final = 24
+# Claude Code's event streams: the CLI (and IDE extensions) and Claude Code Desktop report
+# different service.name values; every panel counts both (docs/telemetry.md).
+CLAUDE_CODE_SERVICES: Final = ("claude-code", "claude-code-desktop")
+CLAUDE_CODE_EVENTS: Final = f'{{service_name=~"{"|".join(CLAUDE_CODE_SERVICES)}"}}'
 Builder = cogbuilder.Builder[dashboard_models.Panel]
 
 

@@ -9,13 +9,14 @@ Names that never pass through the collector are listed in NOT_THROUGH_THE_COLLEC
 """
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import re
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,12 +42,19 @@ from tests.support.pipeline import (
 )
 from tests.support.ports import free_port
 from tests.support.prometheus import PROMETHEUS_HINT, PrometheusServer, Series
-from tools.telemetry import catalog
+from tests.support.telemetry_doc import (
+    DocumentedMetric,
+    documented_event_metadata,
+    documented_metrics,
+    documented_spans,
+)
+from tools.telemetry import catalog, genai_generations
 from tools.telemetry.events import (
     AppProcess,
     AppRequest,
     ClaudeCodeEvent,
     ClaudeCodeProcess,
+    ClaudeCodeSpan,
     ClaudeCodeUser,
     LlmCall,
     Measurement,
@@ -57,77 +65,10 @@ from tools.telemetry.naming import prometheus_label_name
 from tools.telemetry.otlp import OtlpSender, OtlpTarget
 from tools.telemetry.storage import CLAUDE_CODE_VERSION
 
-DOC = REPO_ROOT / "docs" / "telemetry.md"
 COLLECTOR_CONFIGS = REPO_ROOT / "configs" / "otel-collector"
 TEMPO_CONFIG = REPO_ROOT / "configs" / "tempo" / "tempo.yaml"
 
 # --- the contract, read from docs/telemetry.md ------------------------------------------------
-
-METRIC_TABLE_HEADER = "| Prometheus name |"
-EVENT_TABLE_HEADER = "| `event_name` |"
-BACKTICKED = re.compile(r"`([^`]+)`")
-PARENTHESES = re.compile(r"\([^)]*\)")
-# "`type` (`input`, `output`)": a label and the values the doc allows for it.
-ENUMERATED_LABEL = re.compile(r"`(\w+)` \(((?:`[^`]+`(?:, )?)+)\)")
-
-
-@dataclass(frozen=True)
-class DocumentedMetric:
-    name: str
-    labels: frozenset[str]
-    values: Mapping[str, frozenset[str]]  # label -> allowed values, where the doc lists them
-
-
-def table_rows(text: str, header: str) -> Iterator[list[str]]:
-    in_table = False
-    for line in text.splitlines():
-        if line.startswith(header):
-            in_table = True
-            continue
-        if not line.startswith("|"):
-            in_table = False
-            continue
-        if in_table and not line.startswith("|---"):
-            yield [cell.strip() for cell in line.strip().strip("|").split("|")]
-
-
-def expand_series_names(cell: str) -> list[str]:
-    """`x_bucket` `_sum` `_count` -> x_bucket, x_sum, x_count."""
-    names, base = [], ""
-    for token in BACKTICKED.findall(cell):
-        if token.startswith("_"):
-            names.append(base + token)
-        else:
-            names.append(token)
-            base = token.removesuffix("_bucket")
-    return names
-
-
-def documented_metrics() -> dict[str, DocumentedMetric]:
-    text = DOC.read_text(encoding="utf-8")
-    metrics: dict[str, DocumentedMetric] = {}
-    for cells in table_rows(text, METRIC_TABLE_HEADER):
-        names_cell, labels_cell = cells[0], cells[3]
-        labels = frozenset(BACKTICKED.findall(PARENTHESES.sub("", labels_cell)))
-        values = {
-            label: frozenset(BACKTICKED.findall(listed))
-            for label, listed in ENUMERATED_LABEL.findall(labels_cell)
-        }
-        for name in expand_series_names(names_cell):
-            metrics[name] = DocumentedMetric(name, labels, values)
-    return metrics
-
-
-def documented_event_metadata() -> dict[str, frozenset[str]]:
-    """event_name -> the structured metadata the doc promises, common keys included."""
-    text = DOC.read_text(encoding="utf-8")
-    common = re.search(r"Common structured metadata:(.*?)\.\s", text, re.DOTALL)
-    assert common, "docs/telemetry.md lost its 'Common structured metadata:' sentence"
-    common_keys = frozenset(BACKTICKED.findall(common.group(1)))
-    return {
-        BACKTICKED.findall(cells[0])[0]: frozenset(BACKTICKED.findall(cells[1])) | common_keys
-        for cells in table_rows(text, EVENT_TABLE_HEADER)
-    }
 
 
 def source_series(*sources: catalog.Source) -> dict[str, catalog.Source]:
@@ -140,7 +81,9 @@ def source_series(*sources: catalog.Source) -> dict[str, catalog.Source]:
 
 
 # OTLP from apps: through the collector's metrics pipeline into Prometheus's OTLP receiver.
-THROUGH_THE_COLLECTOR = source_series(catalog.CLAUDE_CODE, catalog.GENAI_APPS)
+THROUGH_THE_COLLECTOR = source_series(
+    catalog.CLAUDE_CODE, catalog.GENAI_APPS, catalog.GENAI_GENERATIONS
+)
 # Scraped by the test's Prometheus from the collector and from itself (jobs of prometheus.yml).
 COLLECTOR_SELF_METRICS = frozenset(
     metric.name for metric in catalog.STACK_HEALTH.metrics if metric.name.startswith("otelcol_")
@@ -178,7 +121,7 @@ def test_every_documented_metric_is_checked_here_or_said_why_not() -> None:
 def test_documented_otlp_labels_are_the_catalog_attributes() -> None:
     documented = documented_metrics()
 
-    for source in (catalog.CLAUDE_CODE, catalog.GENAI_APPS):
+    for source in (catalog.CLAUDE_CODE, catalog.GENAI_APPS, catalog.GENAI_GENERATIONS):
         for metric in source.metrics:
             for name in catalog.series_names(metric):
                 assert documented[name].labels == set(metric.labels), name
@@ -189,13 +132,31 @@ def test_documented_otlp_labels_are_the_catalog_attributes() -> None:
 BATCHES = 10
 MODEL = "claude-sonnet-4-5-20250929"
 # Values for attributes whose values the doc does not list.
-ATTRIBUTE_VALUES = {"model": MODEL, "tool_name": "Edit", "language": "Python"}
+ATTRIBUTE_VALUES = {
+    "model": MODEL,
+    "tool_name": "Edit",
+    "language": "Python",
+    "agent.name": "Explore",
+    "skill.name": "frontend-design",
+    "plugin.name": "frontend-design",
+    "marketplace.name": "claude-plugins-official",
+    "mcp_server.name": "github",
+    "mcp_tool.name": "create_pull_request",
+    "app.version": CLAUDE_CODE_VERSION,
+    "app.entrypoint": "cli",
+}
 EVENT_ATTRIBUTE_VALUES: dict[str, str | int | float | bool] = {
     "prompt_length": 42,
+    "response_length": 420,
     "tool_name": "Bash",
+    "tool_use_id": "toolu_01",
     "success": True,
     "duration_ms": 1234,
+    "decision_type": "accept",
+    "decision_source": "config",
     "model": MODEL,
+    "query_source": "repl_main_thread",
+    "speed": "normal",
     "cost_usd": 0.0123,
     "input_tokens": 1000,
     "output_tokens": 200,
@@ -204,13 +165,75 @@ EVENT_ATTRIBUTE_VALUES: dict[str, str | int | float | bool] = {
     "error": "Overloaded",
     "status_code": 529,
     "attempt": 2,
+    "server_fallback_hop": False,
+    "total_attempts": 11,
+    "total_retry_duration_ms": 60000,
     "decision": "accept",
     "source": "config",
+    "from_mode": "default",
+    "to_mode": "acceptEdits",
+    "trigger": "shift_tab",
+    "action": "login",
+    "auth_method": "oauth",
+    "status": "connected",
+    "transport_type": "stdio",
+    "server_scope": "user",
+    "is_plugin": False,
+    "error_name": "TypeError",
+    "error_code": "ENOENT",
+    "marketplace.is_official": True,
+    "install.trigger": "cli",
+    "plugin.name": "frontend-design",
+    "marketplace.name": "claude-plugins-official",
+    "plugin.scope": "official",
+    "enabled_via": "user-install",
+    "plugin_id_hash": "9f2c41d07a5b3e68",
+    "has_hooks": False,
+    "has_mcp": False,
+    "skill.name": "pdf",
+    "invocation_trigger": "user-slash",
+    "skill.source": "bundled",
+    "mention_type": "file",
+    "hook_event": "PreToolUse",
+    "hook_type": "command",
+    "hook_source": "userSettings",
+    "hook_name": "PreToolUse:Bash",
+    "num_hooks": 1,
+    "num_success": 1,
+    "num_blocking": 0,
+    "num_non_blocking_error": 0,
+    "num_cancelled": 0,
+    "total_duration_ms": 150,
+    "pre_tokens": 180000,
+    "post_tokens": 27000,
+    "agent.name": "Explore",
+}
+SPAN_ATTRIBUTE_VALUES: dict[str, str | int | float | bool] = {
+    **EVENT_ATTRIBUTE_VALUES,
+    "user_prompt": "<REDACTED>",
+    "user_prompt_length": 42,
+    "interaction.duration_ms": 5000,
+    "gen_ai.system": "anthropic",
+    "gen_ai.request.model": MODEL,
+    "ttft_ms": 640,
+    "attempt": 1,
 }
 TEMPORALITIES = ("delta", "cumulative")
-APP_SERVICES = {"delta": "support-bot", "cumulative": "pr-review-bot"}
+# Each temporality carries apps on each generation of the GenAI conventions.
+APP_SERVICES = {
+    "delta": (("support-bot", "v1.37"), ("research-agent", "2026"), ("legacy-bot", "v1.36")),
+    "cumulative": (("pr-review-bot", "v1.37"), ("assistant-core", "agento11y")),
+}
+# Claude Code Desktop writes the cumulative session, the CLI the delta one.
+CLAUDE_CODE_SERVICES = {
+    "delta": catalog.CLAUDE_CODE_SERVICE,
+    "cumulative": catalog.CLAUDE_CODE_DESKTOP_SERVICE,
+}
 APP_VERSION = "1.4.2"
-OTLP_JOBS = (catalog.CLAUDE_CODE_SERVICE, *APP_SERVICES.values())
+OTLP_JOBS = (
+    *catalog.CLAUDE_CODE_SERVICES,
+    *(service for apps in APP_SERVICES.values() for service, _ in apps),
+)
 MINIMAL_JSONL_LINE = (
     '{"model":"gpt-4o-mini","prompt_tokens":12,"completion_tokens":3,"cost_usd":0.0001}'
 )
@@ -224,6 +247,7 @@ class Plan:
     measurements: dict[str, list[list[Measurement]]]  # temporality -> batch -> recordings
     requests: dict[str, list[list[AppRequest]]]  # temporality -> batch -> requests
     events: list[ClaudeCodeEvent]
+    spans: list[ClaudeCodeSpan]
     jsonl_lines: list[str]
     sessions: dict[str, str]  # temporality -> session.id
 
@@ -243,11 +267,21 @@ class Plan:
                 totals[key] += measurement.value
         return dict(totals)
 
+    def cost_series(self, temporality: str) -> tuple[tuple[str, str], ...]:
+        """The attributes of the first cost series of a session (it has one per combination)."""
+        first = self.measurements[temporality][0]
+        return next(m.attributes for m in first if m.instrument == "claude_code.cost.usage")
+
     def running_cost(self, temporality: str) -> list[float]:
-        """The cost counter's cumulative value after each batch."""
+        """The first cost series' cumulative value after each batch."""
+        attributes = self.cost_series(temporality)
         sums, total = [], 0.0
         for batch in self.measurements[temporality]:
-            total += sum(m.value for m in batch if m.instrument == "claude_code.cost.usage")
+            total += sum(
+                m.value
+                for m in batch
+                if m.instrument == "claude_code.cost.usage" and m.attributes == attributes
+            )
             sums.append(total)
         return sums
 
@@ -278,6 +312,21 @@ def claude_code_value(metric: catalog.Instrument, batch: int) -> float:
     return round((batch + 1) * per_unit.get(metric.unit, 3), 4)
 
 
+def with_agent_usage(llm: LlmCall, batch: int) -> LlmCall:
+    """Cached, reasoning and tool use of an app on another generation of the conventions."""
+    if llm.error_type:
+        return llm
+    return dataclasses.replace(
+        llm,
+        cache_read_tokens=500 * (batch + 1),
+        cache_write_tokens=50 * (batch + 1) + 1,
+        reasoning_tokens=10 * (batch + 1),
+        time_to_first_token=0.1 + 0.01 * batch,
+        tool_durations=(0.2, 0.3 + 0.01 * batch),
+        agent="researcher",
+    )
+
+
 def app_requests(process: AppProcess, batch: int, now: float) -> list[AppRequest]:
     """A successful call and a failed one (provider error, 502 to the user) per batch."""
     requests = []
@@ -294,6 +343,8 @@ def app_requests(process: AppProcess, batch: int, now: float) -> list[AppRequest
             duration=0.25 + 0.05 * batch,
             error_type="overloaded_error" if failed else None,
         )
+        if process.conventions != "v1.37":
+            llm = with_agent_usage(llm, batch)
         requests.append(
             AppRequest(
                 process=process,
@@ -318,12 +369,15 @@ def make_plan(now: float) -> Plan:
     requests: dict[str, list[list[AppRequest]]] = {}
     sessions = {}
     events: list[ClaudeCodeEvent] = []
+    spans: list[ClaudeCodeSpan] = []
     for temporality in TEMPORALITIES:
-        session = ClaudeCodeProcess(f"{temporality}-session", user, now, now + 60)
+        service = CLAUDE_CODE_SERVICES[temporality]
+        session = ClaudeCodeProcess(f"{temporality}-session", user, now, now + 60, service)
         sessions[temporality] = session.session_id
-        app = AppProcess(
-            APP_SERVICES[temporality], f"{APP_SERVICES[temporality]}-1", APP_VERSION, now, now
-        )
+        apps = [
+            AppProcess(name, f"{name}-1", APP_VERSION, now, now, conventions)
+            for name, conventions in APP_SERVICES[temporality]
+        ]
         measurements[temporality] = [
             [
                 Measurement(
@@ -337,7 +391,11 @@ def make_plan(now: float) -> Plan:
             ]
             for b in range(BATCHES)
         ]
-        requests[temporality] = [app_requests(app, b, now) for b in range(BATCHES)]
+        requests[temporality] = [
+            [request for app in apps for request in app_requests(app, b, now)]
+            for b in range(BATCHES)
+        ]
+        spans += claude_code_trace(session, now, len(spans) + 1)
         events += [
             ClaudeCodeEvent(now, session, name, tuple((k, EVENT_ATTRIBUTE_VALUES[k]) for k in keys))
             for name, keys in catalog.CLAUDE_CODE_EVENTS.items()
@@ -345,7 +403,41 @@ def make_plan(now: float) -> Plan:
     successful = [r for r in requests["delta"][0] + requests["delta"][1] if not r.llm.error_type]
     records = jsonl_records(Traffic((), (), (), (), tuple(successful), ()))
     lines = [json.dumps(record, separators=(",", ":")) for record in records]
-    return Plan(measurements, requests, events, [*lines, MINIMAL_JSONL_LINE], sessions)
+    return Plan(measurements, requests, events, spans, [*lines, MINIMAL_JSONL_LINE], sessions)
+
+
+def claude_code_trace(
+    session: ClaudeCodeProcess, now: float, first_id: int
+) -> list[ClaudeCodeSpan]:
+    """One beta trace with a span of every kind: interaction -> llm_request, hook, tool ->
+    blocked_on_user, execution."""
+    ids = {name: first_id + index for index, name in enumerate(catalog.CLAUDE_CODE_SPANS)}
+    parents = {
+        "claude_code.interaction": None,
+        "claude_code.llm_request": ids["claude_code.interaction"],
+        "claude_code.hook": ids["claude_code.interaction"],
+        "claude_code.tool": ids["claude_code.interaction"],
+        "claude_code.tool.blocked_on_user": ids["claude_code.tool"],
+        "claude_code.tool.execution": ids["claude_code.tool"],
+    }
+    return [
+        ClaudeCodeSpan(
+            session,
+            name,
+            now,
+            now + 1.0,
+            trace_id=0xC1A0DE000 + first_id,
+            span_id=ids[name],
+            parent_id=parents[name],
+            attributes=tuple(
+                ("span.type", name.removeprefix("claude_code."))
+                if key == "span.type"
+                else (key, SPAN_ATTRIBUTE_VALUES[key])
+                for key in keys
+            ),
+        )
+        for name, keys in catalog.CLAUDE_CODE_SPANS.items()
+    ]
 
 
 def send(plan: Plan, senders: Mapping[str, OtlpSender]) -> None:
@@ -359,6 +451,8 @@ def send(plan: Plan, senders: Mapping[str, OtlpSender]) -> None:
         if batch == 0:
             for event in plan.events:
                 senders["delta"].emit_event(event)
+            for span in plan.spans:
+                senders["delta"].record_span(span)
         # Prometheus keeps one sample per millisecond: a stream's start-time zero and its first
         # value in the same millisecond collide (the zero wins), as real 60 s exports never do.
         time.sleep(0.002)
@@ -391,9 +485,13 @@ def prometheus_binary() -> str:
     return binary
 
 
-def cost_samples(prometheus: PrometheusServer, session: str) -> list[float]:
-    expr = f'claude_code_cost_usage_USD_total{{session_id="{session}"}}[10m]'
+def cost_samples(
+    prometheus: PrometheusServer, session: str, attributes: tuple[tuple[str, str], ...]
+) -> list[float]:
+    matchers = "".join(f', {prometheus_label_name(k)}="{v}"' for k, v in attributes)
+    expr = f'claude_code_cost_usage_USD_total{{session_id="{session}"{matchers}}}[10m]'
     result = prometheus.query(expr, time.time())
+    assert len(result) <= 1, "the cost series' labels do not tell one series"
     return [float(value) for _, value in result[0]["values"]] if result else []
 
 
@@ -408,10 +506,15 @@ def self_metrics_settled(prometheus: PrometheusServer, run: PipelineRun) -> bool
     mismatch fails in the test that checks names rather than here)."""
     healthy = prometheus.query(
         f'{{instance="{run.healthy_collector}", '
-        '__name__=~"otelcol_exporter_sent_(spans|log_records)(_total)?"}',
+        '__name__=~"otelcol_exporter_sent_(spans|log_records|metric_points)(_total)?"}',
         time.time(),
     )
     sent = {s["metric"]["exporter"]: float(s["value"][1]) for s in healthy}
+    accepted = prometheus.query(
+        f'sum({{instance="{run.healthy_collector}", '
+        '__name__=~"otelcol_receiver_accepted_metric_points(_total)?"})',
+        time.time(),
+    )
     failed = prometheus.query(
         f'{{instance="{run.rejecting_collector}", __name__=~"otelcol_exporter_send_failed_.+"}}',
         time.time(),
@@ -424,6 +527,8 @@ def self_metrics_settled(prometheus: PrometheusServer, run: PipelineRun) -> bool
         {s["metric"]["__name__"] for s in own} == PROMETHEUS_SELF_METRICS
         and sent.get("otlp_grpc/tempo") == len(run.spans)
         and sent.get("otlp_http/loki") == len(run.logs)
+        and bool(accepted)
+        and sent.get("otlp_http/prometheus") == float(accepted[0]["value"][1])
         and len({s["metric"]["exporter"] for s in failed}) == 3
     )
 
@@ -526,7 +631,7 @@ def pipeline(otelcol: Path) -> PipelineRun:
         send_to_rejecting_collector(rejecting.otlp_grpc, plan)
 
         expected_logs = len(plan.events) + len(plan.jsonl_lines)
-        expected_spans = 2 * len(plan.all_requests())
+        expected_spans = 2 * len(plan.all_requests()) + len(plan.spans)
         poll_until(
             lambda: len(loki.logs()) >= expected_logs and len(tempo.spans()) >= expected_spans,
             WAIT_SECONDS,
@@ -535,7 +640,10 @@ def pipeline(otelcol: Path) -> PipelineRun:
         run = PipelineRun(
             plan=plan,
             otlp_series=prometheus.query(f'{{job=~"{"|".join(OTLP_JOBS)}"}}', time.time()),
-            cost_samples={s: cost_samples(prometheus, s) for s in plan.sessions.values()},
+            cost_samples={
+                session: cost_samples(prometheus, session, plan.cost_series(temporality))
+                for temporality, session in plan.sessions.items()
+            },
             self_series=[],
             logs=loki.logs(),
             spans=tempo.spans(),
@@ -557,7 +665,7 @@ def claude_code_mismatches(series: list[Series], plan: Plan) -> list[str]:
     found = {}
     for s in series:
         labels = s["metric"]
-        if labels.get("job") == catalog.CLAUDE_CODE_SERVICE:
+        if labels.get("job") in catalog.CLAUDE_CODE_SERVICES:
             key = (labels["__name__"], labels.get("session_id", ""), own_labels(labels))
             found[key] = float(s["value"][1])
     problems = []
@@ -581,6 +689,14 @@ def expected_histogram_totals(plan: Plan) -> dict[tuple[str, str], float]:
     totals: dict[tuple[str, str], float] = defaultdict(float)
     for request in plan.all_requests():
         llm, instance = request.llm, request.process.instance
+        if request.process.conventions in genai_generations.GENERATIONS:
+            for metric, _attributes, value in genai_generations.recordings(request):
+                if metric.metric_type is catalog.MetricType.COUNTER:
+                    totals[(metric.prometheus_name, instance)] += value
+                else:
+                    totals[(f"{metric.prometheus_name}_count", instance)] += 1
+                    totals[(f"{metric.prometheus_name}_sum", instance)] += value
+            continue
         ok = not llm.error_type
         for name, value in (
             ("gen_ai_client_token_usage_count", 2 if ok else 0),
@@ -667,8 +783,9 @@ def test_resource_attributes_become_the_documented_labels(pipeline: PipelineRun)
         if labels["__name__"] != RESOURCE_INFO_SERIES:
             by_job[labels["job"]].add(tuple(labels.get(key, "") for key in RESOURCE_LABELS))
 
-    assert by_job[catalog.CLAUDE_CODE_SERVICE] == {("claude-code", "", CLAUDE_CODE_VERSION, "")}
-    for service in APP_SERVICES.values():
+    for service in catalog.CLAUDE_CODE_SERVICES:
+        assert by_job[service] == {(service, "", CLAUDE_CODE_VERSION, "")}
+    for service in OTLP_JOBS[len(catalog.CLAUDE_CODE_SERVICES) :]:
         assert by_job[service] == {(service, f"{service}-1", APP_VERSION, "production")}
 
 
@@ -707,7 +824,7 @@ def test_delta_and_cumulative_histograms_hold_the_sum_of_what_was_sent(
 @pytest.mark.query
 def test_claude_code_events_carry_the_documented_attributes(pipeline: PipelineRun) -> None:
     events = [
-        log for log in pipeline.logs if log.resource["service.name"] == catalog.CLAUDE_CODE_SERVICE
+        log for log in pipeline.logs if log.resource["service.name"] in catalog.CLAUDE_CODE_SERVICES
     ]
     documented = documented_event_metadata()
 
@@ -752,12 +869,17 @@ def span_dimensions() -> list[str]:
 def test_genai_spans_carry_the_attributes_dashboards_and_span_metrics_use(
     pipeline: PipelineRun,
 ) -> None:
-    spans = {span.span.span_id: span for span in pipeline.spans}
+    app_spans = [
+        span
+        for span in pipeline.spans
+        if span.resource["service.name"] not in catalog.CLAUDE_CODE_SERVICES
+    ]
+    spans = {span.span.span_id: span for span in app_spans}
     requests = pipeline.plan.all_requests()
     clients = [s for s in spans.values() if s.span.kind == s.span.SPAN_KIND_CLIENT]
     by_start = {(s.resource["service.name"], s.span.start_time_unix_nano): s for s in clients}
 
-    assert len(spans) == len(pipeline.spans) == 2 * len(requests)
+    assert len(spans) == len(app_spans) == 2 * len(requests)
     for request in requests:
         llm = request.llm
         client = by_start[(request.process.service, int(llm.start * 1e9))]
@@ -769,11 +891,11 @@ def test_genai_spans_carry_the_attributes_dashboards_and_span_metrics_use(
         assert server.resource["service.instance.id"] == request.process.instance
         assert server.attributes["http.route"] == request.route
         assert server.attributes["user.id"] == request.user
+        # Apps before v1.37 name the provider gen_ai.system.
+        legacy = request.process.conventions == "v1.36"
+        renamed = {"gen_ai.provider.name"} if legacy else set()
         expected = {
-            "gen_ai.operation.name": llm.operation,
-            "gen_ai.provider.name": llm.provider,
-            "gen_ai.request.model": llm.model,
-            "gen_ai.response.model": llm.model,
+            **genai_generations.genai_attributes(request),
             "gen_ai.usage.input_tokens": llm.input_tokens,
             "gen_ai.usage.output_tokens": llm.output_tokens,
             "gen_ai.usage.cost": pytest.approx(llm.cost_usd),
@@ -781,10 +903,38 @@ def test_genai_spans_carry_the_attributes_dashboards_and_span_metrics_use(
             **({"error.type": llm.error_type} if llm.error_type else {}),
         }
         assert client.attributes == expected
-        assert set(catalog.GENAI_SPAN_ATTRIBUTES) - {"error.type"} <= set(client.attributes)
-        assert set(span_dimensions()) <= set(client.attributes)
+        assert set(catalog.GENAI_SPAN_ATTRIBUTES) - {"error.type", *renamed} <= set(
+            client.attributes
+        )
+        assert set(span_dimensions()) - renamed <= set(client.attributes)
         error = client.span.status.code == client.span.status.STATUS_CODE_ERROR
         assert error == bool(llm.error_type)
+
+
+@pytest.mark.collector
+@pytest.mark.query
+def test_claude_code_beta_spans_arrive_with_their_parents_and_documented_attributes(
+    pipeline: PipelineRun,
+) -> None:
+    arrived = {
+        (span.span.trace_id, span.span.span_id): span
+        for span in pipeline.spans
+        if span.resource["service.name"] in catalog.CLAUDE_CODE_SERVICES
+    }
+    documented = documented_spans()
+
+    assert len(arrived) == len(pipeline.plan.spans)
+    for sent in pipeline.plan.spans:
+        key = (sent.trace_id.to_bytes(16, "big"), sent.span_id.to_bytes(8, "big"))
+        span = arrived[key]
+        assert span.span.name == sent.name
+        assert span.resource["service.name"] == sent.process.service
+        assert span.resource["service.version"] == CLAUDE_CODE_VERSION
+        parent = sent.parent_id.to_bytes(8, "big") if sent.parent_id is not None else b""
+        assert span.span.parent_span_id == parent, sent.name
+        assert set(span.attributes) == documented[sent.name] | {"session.id"}, sent.name
+        assert span.attributes["session.id"] == sent.process.session_id
+    assert {span.span.name for span in arrived.values()} == set(documented)
 
 
 # --- the stack's own metrics ------------------------------------------------------------------

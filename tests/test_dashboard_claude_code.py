@@ -154,7 +154,7 @@ def test_no_seed_mistake_survives(model: dict[str, Any]) -> None:
     for wrong in (
         "claude_code_cost_usage_total",  # the Prometheus exporter's name, not OTLP's
         "active_time_total_total",
-        "code_edit_tool_decision_total",
+        "code_edit_tool_decision_count_total",  # captures show no `_count` (docs/telemetry.md)
         '"claude_code.',  # event_name is tool_result, not claude_code.tool_result
         "| json",  # Claude Code's event lines are not JSON
         "[24h]",  # a fixed window would ignore the picker

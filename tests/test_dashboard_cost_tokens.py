@@ -33,6 +33,7 @@ from dashboards.pricing import (
     parse_pricing,
 )
 from tests.support.prometheus import QueryContext, QueryDataset, Series, shared_dataset
+from tools.telemetry.catalog import CLAUDE_CODE_SERVICES
 from tools.telemetry.events import Traffic
 from tools.telemetry.pricing import PRICES
 from tools.telemetry.simulate import simulate
@@ -151,7 +152,7 @@ def claude_code_calls(traffic: Traffic, interval: float) -> Iterable[Call]:
             continue
         process = event.process
         yield Call(
-            source="claude-code",
+            source=process.service,
             model=str(event.attribute("model")),
             user=process.user.email,
             operation="",
@@ -352,7 +353,7 @@ def test_daily_prompt_and_completion_tokens(dataset: QueryDataset, calls: list[C
 def test_top_users_are_the_claude_code_users_by_cost(
     dataset: QueryDataset, calls: list[Call]
 ) -> None:
-    claude_code = [c for c in calls if c.source == "claude-code"]
+    claude_code = [c for c in calls if c.source in CLAUDE_CODE_SERVICES]
     truth = total(claude_code, lambda c: c.user, cost)
     measured = by(dataset.instant(ct.TOP_USERS, whole(dataset)), "user_email")
     assert len(truth) <= 10
@@ -364,7 +365,7 @@ def test_top_users_are_the_claude_code_users_by_cost(
 
 @pytest.mark.query
 def test_claude_code_cost_per_session(dataset: QueryDataset, calls: list[Call]) -> None:
-    spent = sum(c.cost for c in calls if c.source == "claude-code")
+    spent = sum(c.cost for c in calls if c.source in CLAUDE_CODE_SERVICES)
     sessions = dataset.totals.claude_code_sessions
     assert scalar(dataset.instant(ct.CLAUDE_CODE_SESSIONS_ACTIVE, whole(dataset))) == sessions
     measured = scalar(dataset.instant(ct.CLAUDE_CODE_COST_PER_SESSION, whole(dataset)))
@@ -382,7 +383,7 @@ def test_cost_per_thousand_tokens_by_source(dataset: QueryDataset, calls: list[C
 
 @pytest.mark.query
 def test_cost_per_call_and_calls_per_dollar(dataset: QueryDataset, calls: list[Call]) -> None:
-    apps = [c for c in calls if c.source != "claude-code"]
+    apps = [c for c in calls if c.source not in CLAUDE_CODE_SERVICES]
     spent = total(apps, lambda c: (c.source, c.operation), cost)
     ok = total(apps, lambda c: (c.source, c.operation), lambda c: float(c.ok))
     measured = by(
@@ -399,10 +400,10 @@ def test_cost_per_call_and_calls_per_dollar(dataset: QueryDataset, calls: list[C
 
 @pytest.mark.query
 def test_metric_side_of_the_cross_checks(dataset: QueryDataset, calls: list[Call]) -> None:
-    claude_code = [c for c in calls if c.source == "claude-code"]
+    claude_code = [c for c in calls if c.source in CLAUDE_CODE_SERVICES]
     measured = by(dataset.instant(ct.CLAUDE_CODE_COST_BY_MODEL, whole(dataset)), "model")
     assert_close(measured, total(claude_code, lambda c: c.model, cost))
-    apps = [c for c in calls if c.source != "claude-code"]
+    apps = [c for c in calls if c.source not in CLAUDE_CODE_SERVICES]
     measured = by(dataset.instant(ct.APP_COST_BY_MODEL, whole(dataset)), "gen_ai_response_model")
     assert_close(measured, total(apps, lambda c: c.model, cost))
 
@@ -415,7 +416,7 @@ def test_apps_without_a_cost_metric_are_priced_from_their_tokens(
     alone gives every app's true cost (so the table's prices are the generator's)."""
     missing = ct.app_cost(PICKER_RANGE, ["service_name"]).replace(ct.APP_COST, "no_such_metric")
     assert ct.APP_COST not in missing
-    apps = [c for c in calls if c.source != "claude-code"]
+    apps = [c for c in calls if c.source not in CLAUDE_CODE_SERVICES]
     measured = by(dataset.instant(missing, whole(dataset)), "service_name")
     assert_close(measured, total(apps, lambda c: c.source, cost))
 
@@ -425,6 +426,6 @@ def test_claude_code_cost_derived_from_tokens_matches_its_cost_metric(
     dataset: QueryDataset, calls: list[Call]
 ) -> None:
     derived = derived_cost(CLAUDE_CODE_TOKENS, PICKER_RANGE, ["model"])
-    claude_code = [c for c in calls if c.source == "claude-code"]
+    claude_code = [c for c in calls if c.source in CLAUDE_CODE_SERVICES]
     measured = by(dataset.instant(derived, whole(dataset)), "model")
     assert_close(measured, total(claude_code, lambda c: c.model, cost))

@@ -27,6 +27,9 @@ DOCUMENTED_ENV = {
     "OTEL_EXPORTER_OTLP_HEADERS",
     "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
     "OTEL_RESOURCE_ATTRIBUTES",
+    # the same page's beta traces section
+    "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA",
+    "OTEL_TRACES_EXPORTER",
 }
 # Content switches (prompt text, tool arguments, tool input and output): they stay off.
 CONTENT_SWITCHES = {"OTEL_LOG_USER_PROMPTS", "OTEL_LOG_TOOL_DETAILS", "OTEL_LOG_TOOL_CONTENT"}

@@ -260,6 +260,8 @@ def test_outputs_give_endpoints_and_a_cumulative_env_block(local_plan: Plan) -> 
     assert outputs["otlpHttpEndpoint"] == "http://127.0.0.1:4318"
     claude = outputs["claudeCodeEnv"]
     assert "CLAUDE_CODE_ENABLE_TELEMETRY=1" in claude
+    assert "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1" in claude
+    assert "OTEL_TRACES_EXPORTER=otlp" in claude
     assert "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=cumulative" in claude
     assert "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" in claude
     assert "OTEL_TRACES_EXPORTER=otlp" in outputs["otelSdkEnv"]

@@ -18,7 +18,7 @@ from tools.telemetry.simulate import simulate
 from tools.telemetry.storage import stored_families
 from tools.telemetry.truth import true_totals
 
-SMALL = Scenario(days=2, users=2, apps=2, app_days=0.25, tempo_interval=60, scrape_interval=300)
+SMALL = Scenario(days=2, users=2, apps=6, app_days=0.25, tempo_interval=60, scrape_interval=300)
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+) (\S+)$")
 
 
@@ -133,3 +133,77 @@ def test_cli_writes_a_dataset(tmp_path: Path) -> None:
     out = tmp_path / "dataset.om"
     assert main(["openmetrics", str(out), "--days", "0.5", "--users", "1", "--apps", "1"]) == 0
     assert out.read_text(encoding="utf-8").endswith("# EOF\n")
+
+
+def stored_cost_by(text: str, label: str) -> dict[str, float]:
+    """Claude Code's stored cost counters summed by `label` (each run's last value, as in
+    test_stored_counters_add_up_to_the_true_totals); series without the label are left out."""
+    stored: dict[str, float] = defaultdict(float)
+    for key, samples in _samples(text).items():
+        if not key.startswith("claude_code_cost_usage_USD_total{"):
+            continue
+        value_of = dict(re.findall(r'(\w+)="([^"]*)"', key)).get(label)
+        if value_of is None:
+            continue
+        for (_, value), (_, following) in zip(samples, [*samples[1:], (0.0, -1.0)], strict=True):
+            if following < value:
+                stored[value_of] += value
+    return dict(stored)
+
+
+@pytest.mark.parametrize(
+    ("label", "truth_of"),
+    [
+        ("query_source", "claude_code_cost_by_query_source"),
+        ("agent_name", "claude_code_cost_by_agent"),
+        ("service_name", "claude_code_cost_by_service"),
+    ],
+)
+def test_spend_by_query_source_agent_and_service_is_the_truth(
+    openmetrics_text: str, label: str, truth_of: str
+) -> None:
+    truth = getattr(true_totals(simulate(SMALL)), truth_of)
+    stored = stored_cost_by(openmetrics_text, label)
+
+    assert stored.keys() == truth.keys() and len(truth) >= 2
+    for key, cost in truth.items():
+        assert stored[key] == pytest.approx(cost, rel=1e-9), key
+
+
+def test_desktop_and_cli_sessions_are_mixed_and_add_up_to_the_total() -> None:
+    totals = true_totals(simulate(Scenario(days=3, users=4)))
+
+    assert set(totals.claude_code_cost_by_service) == set(catalog.CLAUDE_CODE_SERVICES)
+    assert sum(totals.claude_code_cost_by_service.values()) == pytest.approx(
+        sum(totals.claude_code_cost_by_model.values()), rel=1e-12
+    )
+    assert sum(totals.claude_code_cost_by_query_source.values()) == pytest.approx(
+        sum(totals.claude_code_cost_by_model.values()), rel=1e-12
+    )
+
+
+EXPECTED_REQUESTS = 1255
+EXPECTED_COST = 291.160436
+
+
+def test_the_2026_attributes_leave_a_seeds_requests_and_costs_as_they_were() -> None:
+    """New attributes draw from their own random stream: a seed's spend is unchanged (these are
+    the totals of seed 7 before Claude Code's 2026 telemetry was added)."""
+    totals = true_totals(simulate(Scenario(days=2, users=2)))
+
+    assert sum(totals.claude_code_requests_by_model.values()) == EXPECTED_REQUESTS
+    assert round(sum(totals.claude_code_cost_by_model.values()), 6) == EXPECTED_COST
+
+
+def test_every_llm_request_span_has_a_parent_and_a_time_to_first_token() -> None:
+    traffic = simulate(Scenario(days=1, users=2))
+    spans = {(s.trace_id, s.span_id): s for s in traffic.claude_code_spans}
+    requests = [s for s in traffic.claude_code_spans if s.name == "claude_code.llm_request"]
+
+    assert len(requests) == true_totals(traffic).claude_code_events_by_name["api_request"]
+    for span in traffic.claude_code_spans:
+        if span.name != "claude_code.interaction":
+            parent = spans[(span.trace_id, span.parent_id)]
+            assert parent.start <= span.start and span.end <= parent.end + 1e-6, span.name
+    for span in requests:
+        assert 0 < int(span.attribute("ttft_ms")) <= int(span.attribute("duration_ms"))

@@ -194,7 +194,7 @@ class _CountingSender:
     def _record(self, *_: object) -> None:
         self.sent_at.append(self.clock.now)
 
-    record_measurement = emit_event = record_request = _record
+    record_measurement = emit_event = record_span = record_request = _record
 
 
 @pytest.mark.parametrize("minutes", [0.25, 1, 10])

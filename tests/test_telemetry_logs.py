@@ -8,6 +8,7 @@ import pytest
 
 from tools.telemetry import catalog
 from tools.telemetry.logs import jsonl_records, loki_entries, write_jsonl
+from tools.telemetry.naming import prometheus_label_name
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
 from tools.telemetry.truth import true_totals, utc_day
@@ -35,14 +36,20 @@ def test_jsonl_records_have_seed_000_fields_and_add_up(tmp_path: Path) -> None:
 
 def test_claude_code_events_arrive_as_loki_keeps_them() -> None:
     traffic = simulate(SCENARIO)
-    entries = [e for e in loki_entries(traffic) if e["stream"]["service_name"] == "claude-code"]
+    entries = [
+        e
+        for e in loki_entries(traffic)
+        if e["stream"]["service_name"] in catalog.CLAUDE_CODE_SERVICES
+    ]
     assert len(entries) == len(traffic.claude_code_events)
     names = {entry["structured_metadata"]["event_name"] for entry in entries}
     assert names == set(catalog.CLAUDE_CODE_EVENTS)
     for entry in entries:
         metadata = entry["structured_metadata"]
         assert entry["line"] == f"claude_code.{metadata['event_name']}"
-        expected = set(catalog.CLAUDE_CODE_EVENTS[metadata["event_name"]])
+        expected = {
+            prometheus_label_name(key) for key in catalog.CLAUDE_CODE_EVENTS[metadata["event_name"]]
+        }
         assert expected <= set(metadata), metadata["event_name"]
         assert "." not in "".join(metadata), "structured metadata keys have no dots"
 

@@ -1,7 +1,8 @@
 """Live demo traffic for the local stack: `python -m tools.loadgen --endpoint ... --minutes N`.
 
 Plays a compressed, seeded day of LLM usage in real time against an OTLP endpoint (the stack's
-collector): Claude Code sessions (metrics and events) and LLM apps (GenAI and HTTP metrics, spans),
+collector): Claude Code sessions, CLI and Desktop (metrics, events and beta-trace spans), and LLM
+apps on each generation of the GenAI conventions (GenAI and HTTP metrics, spans),
 so every dashboard fills within minutes. Optionally appends the JSONL cost log the collector tails.
 Exit status: 0 when all was sent, 1 when exports failed, 2 when the endpoint is unreachable or
 speaks the other OTLP transport, or the arguments are invalid, 130 when interrupted (buffered
@@ -17,7 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.arguments import OneLineParser, above, at_least, http_url, output_directory
-from tools.telemetry.events import AppRequest, ClaudeCodeEvent, Measurement, Traffic
+from tools.telemetry.events import (
+    AppRequest,
+    ClaudeCodeEvent,
+    ClaudeCodeSpan,
+    Measurement,
+    Traffic,
+)
 from tools.telemetry.logs import jsonl_records
 from tools.telemetry.otlp import (
     EndpointUnreachable,
@@ -95,13 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
 @dataclass(frozen=True)
 class Action:
     at: float
-    item: Measurement | ClaudeCodeEvent | AppRequest
+    item: Measurement | ClaudeCodeEvent | ClaudeCodeSpan | AppRequest
 
 
 def actions(traffic: Traffic) -> list[Action]:
-    """Everything to send, at the moment it happens (a request is recorded when it ends)."""
+    """Everything to send, at the moment it happens (a request or a span is recorded when it
+    ends)."""
     queue = [Action(m.time, m) for m in traffic.claude_code_measurements]
     queue += [Action(e.time, e) for e in traffic.claude_code_events]
+    queue += [Action(s.end, s) for s in traffic.claude_code_spans]
     queue += [Action(r.time + r.duration, r) for r in traffic.app_requests]
     return sorted(queue, key=lambda action: action.at)
 
@@ -110,13 +119,15 @@ def actions(traffic: Traffic) -> list[Action]:
 class Progress:
     measurements: int = 0
     events: int = 0
+    spans: int = 0
     requests: int = 0
     cost_usd: float = 0.0
 
     def line(self, elapsed: float, total: float, failures: int) -> str:
         return (
             f"[{elapsed:6.0f}s/{total:.0f}s] sent {self.measurements} Claude Code recordings, "
-            f"{self.events} events, {self.requests} app requests; ${self.cost_usd:.2f} of LLM "
+            f"{self.events} events, {self.spans} spans, {self.requests} app requests; "
+            f"${self.cost_usd:.2f} of LLM "
             f"cost; {failures} failed exports"
         )
 
@@ -131,6 +142,9 @@ def _send(sender: OtlpSender, action: Action, progress: Progress, jsonl: Any) ->
     elif isinstance(item, ClaudeCodeEvent):
         sender.emit_event(item)
         progress.events += 1
+    elif isinstance(item, ClaudeCodeSpan):
+        sender.record_span(item)
+        progress.spans += 1
     else:
         sender.record_request(item)
         progress.requests += 1

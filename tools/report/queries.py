@@ -9,6 +9,8 @@ restarted apps (counter resets) are counted correctly.
 from dataclasses import dataclass
 from typing import Literal
 
+from dashboards.panels import CLAUDE_CODE_EVENTS, observed_increase
+
 Source = Literal["prometheus", "loki"]
 
 
@@ -30,14 +32,18 @@ CLAUDE_CODE_COST = Query(
     "Claude Code cost",
     "prometheus",
     ("model", "user_email"),
-    "sum by (model, user_email) (increase(claude_code_cost_usage_USD_total[{window}]))",
+    # Claude Code's series are short (a session; a subagent's or skill's share of it): counted
+    # without increase()'s extrapolation past their last sample, as the dashboards count them.
+    "sum by (model, user_email) "
+    f"({observed_increase('claude_code_cost_usage_USD_total', '[{window}]')})",
     "USD Claude Code reported for its API requests (`claude_code.cost.usage`).",
 )
 CLAUDE_CODE_TOKENS = Query(
     "Claude Code tokens",
     "prometheus",
     ("model", "type", "user_email"),
-    "sum by (model, type, user_email) (increase(claude_code_token_usage_tokens_total[{window}]))",
+    "sum by (model, type, user_email) "
+    f"({observed_increase('claude_code_token_usage_tokens_total', '[{window}]')})",
     "Tokens by type: input, output, cacheRead, cacheCreation.",
 )
 CLAUDE_CODE_SESSIONS = Query(
@@ -125,7 +131,7 @@ HTTP_P95_PERIOD = Query(
 
 # --- Loki (with --loki): Claude Code events ------------------------------------------------------
 
-_EVENTS = '{service_name="claude-code"}'
+_EVENTS = CLAUDE_CODE_EVENTS
 
 CLAUDE_CODE_API_REQUESTS = Query(
     "Claude Code API requests",

@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="mean Claude Code sessions per user per working day",
     )
     parser.add_argument(
-        "--apps", type=at_least(0, int), default=defaults.apps, help="instrumented LLM apps"
+        "--apps",
+        type=at_least(0, int),
+        default=defaults.apps,
+        help="instrumented LLM apps; 6 covers every generation of the GenAI conventions",
     )
     parser.add_argument(
         "--app-requests-per-hour",

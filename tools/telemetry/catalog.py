@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from tools.telemetry.naming import MetricType, prometheus_label_name, prometheus_metric_name
 
 CLAUDE_CODE_SERVICE = "claude-code"
+# Claude Code Desktop reports its own service.name; both are Claude Code and count together.
+CLAUDE_CODE_DESKTOP_SERVICE = "claude-code-desktop"
+CLAUDE_CODE_SERVICES = (CLAUDE_CODE_SERVICE, CLAUDE_CODE_DESKTOP_SERVICE)
 JSONL_SERVICE = "llm-cost-jsonl"
 
 # Attributes Claude Code puts on every metric point and event.
@@ -19,6 +22,21 @@ CLAUDE_CODE_COMMON_ATTRIBUTES = (
     "user.email",
     "organization.id",
     "terminal.type",
+)
+# Sent only when the user opts in (OTEL_METRICS_INCLUDE_VERSION / _ENTRYPOINT).
+CLAUDE_CODE_OPT_IN_ATTRIBUTES = ("app.version", "app.entrypoint")
+# Who and what made an API request: on the cost and token counters and the request events;
+# each is absent where it does not apply (no subagent, no skill, no MCP tool in the turn).
+CLAUDE_CODE_REQUEST_ATTRIBUTES = (
+    "query_source",
+    "speed",
+    "effort",
+    "agent.name",
+    "skill.name",
+    "plugin.name",
+    "marketplace.name",
+    "mcp_server.name",
+    "mcp_tool.name",
 )
 GENAI_ATTRIBUTES = (
     "gen_ai.operation.name",
@@ -123,27 +141,47 @@ def series_names(metric: Instrument | NativeMetric) -> tuple[str, ...]:
 
 def _claude_code(name: str, unit: str, description: str, *extra: str) -> Instrument:
     return Instrument(
-        name, unit, MetricType.COUNTER, description, (*extra, *CLAUDE_CODE_COMMON_ATTRIBUTES)
+        name,
+        unit,
+        MetricType.COUNTER,
+        description,
+        (*extra, *CLAUDE_CODE_COMMON_ATTRIBUTES, *CLAUDE_CODE_OPT_IN_ATTRIBUTES),
     )
 
 
-CLAUDE_CODE_COST = _claude_code("claude_code.cost.usage", "USD", "Cost of API requests", "model")
-CLAUDE_CODE_TOKENS = _claude_code(
-    "claude_code.token.usage", "tokens", "Tokens used, by type", "type", "model"
+CLAUDE_CODE_COST = _claude_code(
+    "claude_code.cost.usage",
+    "USD",
+    "Cost of API requests",
+    "model",
+    *CLAUDE_CODE_REQUEST_ATTRIBUTES,
 )
-CLAUDE_CODE_SESSIONS = _claude_code("claude_code.session.count", "count", "CLI sessions started")
+CLAUDE_CODE_TOKENS = _claude_code(
+    "claude_code.token.usage",
+    "tokens",
+    "Tokens used, by type",
+    "type",
+    "model",
+    *CLAUDE_CODE_REQUEST_ATTRIBUTES,
+)
+CLAUDE_CODE_SESSIONS = _claude_code(
+    "claude_code.session.count", "count", "Sessions started", "start_type"
+)
 CLAUDE_CODE_LINES = _claude_code(
-    "claude_code.lines_of_code.count", "count", "Lines of code modified", "type"
+    "claude_code.lines_of_code.count", "count", "Lines of code modified", "type", "model"
 )
 CLAUDE_CODE_COMMITS = _claude_code("claude_code.commit.count", "count", "Git commits created")
 CLAUDE_CODE_PULL_REQUESTS = _claude_code(
     "claude_code.pull_request.count", "count", "Pull requests created"
 )
+# The docs give the unit as `count`, but live captures show `..._decision_total`: Claude Code
+# sends the instrument without a unit, so no `_count` is appended.
 CLAUDE_CODE_EDIT_DECISIONS = _claude_code(
     "claude_code.code_edit_tool.decision",
-    "count",
+    "",
     "Edit/Write/NotebookEdit permission decisions",
     "decision",
+    "source",
     "tool_name",
     "language",
 )
@@ -151,12 +189,15 @@ CLAUDE_CODE_ACTIVE_TIME = _claude_code(
     "claude_code.active_time.total", "s", "Active time; type=user (typing) or cli (working)", "type"
 )
 
+# Instrumentations on semantic conventions before v1.37 send gen_ai.system where later ones send
+# gen_ai.provider.name: a series carries one of the two.
+LEGACY_PROVIDER_ATTRIBUTE = "gen_ai.system"
 GENAI_TOKEN_USAGE = Instrument(
     "gen_ai.client.token.usage",
     "{token}",
     MetricType.HISTOGRAM,
     "Tokens per GenAI call, by token type",
-    (*GENAI_ATTRIBUTES, "gen_ai.token.type"),
+    (*GENAI_ATTRIBUTES, LEGACY_PROVIDER_ATTRIBUTE, "gen_ai.token.type"),
     TOKEN_BUCKETS,
 )
 GENAI_OPERATION_DURATION = Instrument(
@@ -164,7 +205,7 @@ GENAI_OPERATION_DURATION = Instrument(
     "s",
     MetricType.HISTOGRAM,
     "Duration of GenAI calls; `error_type` set on failures",
-    (*GENAI_ATTRIBUTES, "error.type"),
+    (*GENAI_ATTRIBUTES, LEGACY_PROVIDER_ATTRIBUTE, "error.type"),
     DURATION_BUCKETS,
 )
 GENAI_USAGE_COST = Instrument(
@@ -172,8 +213,112 @@ GENAI_USAGE_COST = Instrument(
     "USD",
     MetricType.HISTOGRAM,
     "Cost per GenAI call (OpenLIT, LiteLLM); use `_sum`",
-    GENAI_ATTRIBUTES,
+    (*GENAI_ATTRIBUTES, LEGACY_PROVIDER_ATTRIBUTE),
     SDK_DEFAULT_BUCKETS,
+)
+# Semantic-conventions advice for time-to-first-token histograms (seconds).
+TTFT_BUCKETS = (
+    0.001,
+    0.005,
+    0.01,
+    0.02,
+    0.04,
+    0.06,
+    0.08,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1,
+    2.5,
+    5,
+    7.5,
+    10,
+)
+# Agent invocations span many model calls and tools (seconds).
+AGENT_DURATION_BUCKETS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6)
+TOOL_CALL_BUCKETS = (0, 1, 2, 4, 8, 16, 32)
+# OpenLIT, on conventions before v1.37 in our generator: only gen_ai.system.
+GENAI_SERVER_TTFT = Instrument(
+    "gen_ai.server.time_to_first_token",
+    "s",
+    MetricType.HISTOGRAM,
+    "Time to the first token of successful calls (OpenLIT)",
+    ("gen_ai.operation.name", LEGACY_PROVIDER_ATTRIBUTE, "gen_ai.request.model"),
+    TTFT_BUCKETS,
+)
+_INFERENCE_ATTRIBUTES = (*GENAI_ATTRIBUTES, "gen_ai.token.modality")
+
+
+def _inference_usage(name: str, description: str) -> Instrument:
+    return Instrument(
+        f"gen_ai.client.inference.usage.{name}",
+        "{token}",
+        MetricType.COUNTER,
+        description,
+        _INFERENCE_ATTRIBUTES,
+    )
+
+
+# semantic-conventions-genai (2026): one counter per token category; cache and reasoning
+# counters are subsets of input and output.
+GENAI_INFERENCE_INPUT = _inference_usage("input_tokens", "Input tokens, cached ones included")
+GENAI_INFERENCE_OUTPUT = _inference_usage("output_tokens", "Output tokens, reasoning included")
+GENAI_INFERENCE_CACHE_READ = _inference_usage(
+    "cache_read.input_tokens", "Input tokens read from the prompt cache"
+)
+GENAI_INFERENCE_CACHE_WRITE = _inference_usage(
+    "cache_write.input_tokens", "Input tokens written to the prompt cache"
+)
+GENAI_INFERENCE_REASONING = _inference_usage(
+    "reasoning.output_tokens", "Output tokens spent on reasoning"
+)
+GENAI_INFERENCE_DURATION = Instrument(
+    "gen_ai.client.inference.duration",
+    "s",
+    MetricType.HISTOGRAM,
+    "Duration of inference calls; `error_type` set on failures",
+    (*GENAI_ATTRIBUTES, "error.type"),
+    DURATION_BUCKETS,
+)
+GENAI_INVOKE_AGENT_DURATION = Instrument(
+    "gen_ai.invoke_agent.duration",
+    "s",
+    MetricType.HISTOGRAM,
+    "Duration of agent invocations; `error_type` set on failures",
+    (
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "gen_ai.agent.name",
+        "error.type",
+    ),
+    AGENT_DURATION_BUCKETS,
+)
+GENAI_EXECUTE_TOOL_DURATION = Instrument(
+    "gen_ai.execute_tool.duration",
+    "s",
+    MetricType.HISTOGRAM,
+    "Duration of tool executions by an agent",
+    ("gen_ai.operation.name", "gen_ai.tool.name"),
+    DURATION_BUCKETS,
+)
+# Grafana's agento11y SDK, beside gen_ai.client.token.usage and .operation.duration.
+GENAI_CLIENT_TTFT = Instrument(
+    "gen_ai.client.time_to_first_token",
+    "s",
+    MetricType.HISTOGRAM,
+    "Time to the first token of streamed calls (agento11y)",
+    GENAI_ATTRIBUTES,
+    TTFT_BUCKETS,
+)
+GENAI_TOOL_CALLS = Instrument(
+    "gen_ai.client.tool_calls_per_operation",
+    "{tool_call}",
+    MetricType.HISTOGRAM,
+    "Tool calls a generation asked for (agento11y)",
+    GENAI_ATTRIBUTES,
+    TOOL_CALL_BUCKETS,
 )
 HTTP_SERVER_DURATION = Instrument(
     "http.server.request.duration",
@@ -412,6 +557,25 @@ GENAI_APPS = Source(
     ("job", "instance", "service_name", "service_version", "deployment_environment_name"),
     (GENAI_TOKEN_USAGE, GENAI_OPERATION_DURATION, GENAI_USAGE_COST, HTTP_SERVER_DURATION),
 )
+GENAI_GENERATIONS = Source(
+    "genai-generations",
+    "GenAI metrics of apps on other conventions: semantic-conventions-genai (2026), agento11y, "
+    "OpenLIT on conventions before v1.37 (OTLP)",
+    ("job", "instance", "service_name", "service_version", "deployment_environment_name"),
+    (
+        GENAI_INFERENCE_INPUT,
+        GENAI_INFERENCE_OUTPUT,
+        GENAI_INFERENCE_CACHE_READ,
+        GENAI_INFERENCE_CACHE_WRITE,
+        GENAI_INFERENCE_REASONING,
+        GENAI_INFERENCE_DURATION,
+        GENAI_INVOKE_AGENT_DURATION,
+        GENAI_EXECUTE_TOOL_DURATION,
+        GENAI_CLIENT_TTFT,
+        GENAI_TOOL_CALLS,
+        GENAI_SERVER_TTFT,
+    ),
+)
 TEMPO_METRICS = Source(
     "tempo",
     "Tempo metrics-generator (remote write)",
@@ -459,7 +623,7 @@ STACK_HEALTH = Source(
         PROCESS_MEMORY,
     ),
 )
-SOURCES = (CLAUDE_CODE, GENAI_APPS, TEMPO_METRICS, STACK_HEALTH)
+SOURCES = (CLAUDE_CODE, GENAI_APPS, GENAI_GENERATIONS, TEMPO_METRICS, STACK_HEALTH)
 
 
 def all_series_names() -> frozenset[str]:
@@ -467,13 +631,24 @@ def all_series_names() -> frozenset[str]:
     return frozenset(name for source in SOURCES for m in source.metrics for name in series_names(m))
 
 
-# Claude Code events (OTLP logs). In Loki: stream label service_name="claude-code"; the event
-# attributes arrive as structured metadata with dots turned into underscores.
+# Claude Code events (OTLP logs). In Loki: stream label service_name="claude-code" (or
+# "claude-code-desktop"); the event attributes arrive as structured metadata with dots turned
+# into underscores. The attributes each event always carries (besides the common ones); those
+# sent only where they apply are in CLAUDE_CODE_EVENT_OPTIONAL_ATTRIBUTES.
+_REQUEST_EVENT = ("model", "query_source", "speed")
 CLAUDE_CODE_EVENTS: dict[str, tuple[str, ...]] = {
     "user_prompt": ("prompt_length",),
-    "tool_result": ("tool_name", "success", "duration_ms"),
+    "assistant_response": ("response_length", "model", "query_source"),
+    "tool_result": (
+        "tool_name",
+        "tool_use_id",
+        "success",
+        "duration_ms",
+        "decision_type",
+        "decision_source",
+    ),
     "api_request": (
-        "model",
+        *_REQUEST_EVENT,
         "cost_usd",
         "duration_ms",
         "input_tokens",
@@ -481,8 +656,102 @@ CLAUDE_CODE_EVENTS: dict[str, tuple[str, ...]] = {
         "cache_read_tokens",
         "cache_creation_tokens",
     ),
-    "api_error": ("model", "error", "status_code", "duration_ms", "attempt"),
-    "tool_decision": ("tool_name", "decision", "source"),
+    "api_error": (*_REQUEST_EVENT, "error", "status_code", "duration_ms", "attempt"),
+    "api_refusal": (*_REQUEST_EVENT, "attempt", "server_fallback_hop"),
+    "api_retries_exhausted": (
+        "model",
+        "speed",
+        "error",
+        "status_code",
+        "total_attempts",
+        "total_retry_duration_ms",
+    ),
+    "tool_decision": ("tool_name", "tool_use_id", "decision", "source"),
+    "permission_mode_changed": ("from_mode", "to_mode", "trigger"),
+    "auth": ("action", "success", "auth_method"),
+    "mcp_server_connection": (
+        "status",
+        "transport_type",
+        "server_scope",
+        "duration_ms",
+        "is_plugin",
+    ),
+    "internal_error": ("error_name", "error_code"),
+    "plugin_installed": (
+        "marketplace.is_official",
+        "install.trigger",
+        "plugin.name",
+        "marketplace.name",
+    ),
+    "plugin_loaded": (
+        "plugin.name",
+        "marketplace.name",
+        "plugin.scope",
+        "enabled_via",
+        "plugin_id_hash",
+        "has_hooks",
+        "has_mcp",
+    ),
+    "skill_activated": ("skill.name", "invocation_trigger", "skill.source"),
+    "at_mention": ("mention_type", "success"),
+    "hook_registered": ("hook_event", "hook_type", "hook_source"),
+    "hook_execution_start": ("hook_event", "hook_name", "num_hooks", "hook_source"),
+    "hook_execution_complete": (
+        "hook_event",
+        "hook_name",
+        "num_hooks",
+        "num_success",
+        "num_blocking",
+        "num_non_blocking_error",
+        "num_cancelled",
+        "total_duration_ms",
+        "hook_source",
+    ),
+    "compaction": ("trigger", "success", "duration_ms", "pre_tokens", "post_tokens"),
+    "subagent_completed": ("agent.name", "duration_ms"),
+}
+_REQUEST_OPTIONAL = tuple(
+    a for a in CLAUDE_CODE_REQUEST_ATTRIBUTES if a not in ("query_source", "speed")
+)
+CLAUDE_CODE_EVENT_OPTIONAL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "api_request": _REQUEST_OPTIONAL,
+    "tool_result": ("mcp_server_scope",),
+    "mcp_server_connection": ("error_code",),
+}
+# Claude Code's beta-trace spans and the attributes each carries (besides the standard ones).
+_TOKEN_COUNTS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+_HOOK_COUNTS = ("num_success", "num_blocking", "num_non_blocking_error", "num_cancelled")
+CLAUDE_CODE_SPANS: dict[str, tuple[str, ...]] = {
+    "claude_code.interaction": (
+        "span.type",
+        "user_prompt",
+        "user_prompt_length",
+        "interaction.duration_ms",
+    ),
+    "claude_code.llm_request": (
+        "span.type",
+        "model",
+        "gen_ai.system",
+        "gen_ai.request.model",
+        "query_source",
+        "speed",
+        "duration_ms",
+        "ttft_ms",
+        *_TOKEN_COUNTS,
+        "attempt",
+        "success",
+    ),
+    "claude_code.tool": ("span.type", "tool_name", "tool_use_id", "duration_ms"),
+    "claude_code.tool.blocked_on_user": ("span.type", "duration_ms", "decision", "source"),
+    "claude_code.tool.execution": ("span.type", "tool_use_id", "duration_ms", "success"),
+    "claude_code.hook": (
+        "span.type",
+        "hook_event",
+        "hook_name",
+        "num_hooks",
+        "duration_ms",
+        *_HOOK_COUNTS,
+    ),
 }
 # Seed 000's JSONL cost records, tailed by the collector's filelog receiver.
 JSONL_FIELDS = ("timestamp", "model", "prompt_tokens", "completion_tokens", "cost_usd", "user")

@@ -19,6 +19,7 @@ class ClaudeCodeProcess:
     user: ClaudeCodeUser
     start: float
     end: float
+    service: str = "claude-code"  # claude-code-desktop for Claude Code Desktop sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,27 @@ class Measurement:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaudeCodeSpan:
+    """One span of Claude Code's beta traces (CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1)."""
+
+    process: ClaudeCodeProcess
+    name: str  # claude_code.interaction | .llm_request | .tool | .tool.blocked_on_user | ...
+    start: float
+    end: float
+    trace_id: int
+    span_id: int
+    parent_id: int | None
+    attributes: tuple[tuple[str, str | int | float | bool], ...]
+    failed: bool = False
+
+    def attribute(self, key: str) -> str | int | float | bool:
+        for name, value in self.attributes:
+            if name == key:
+                return value
+        raise KeyError(key)
+
+
+@dataclass(frozen=True, slots=True)
 class AppProcess:
     """One process of an instrumented LLM app; a restart keeps the instance id (a counter reset)."""
 
@@ -57,6 +79,8 @@ class AppProcess:
     version: str
     start: float
     end: float
+    # Which GenAI conventions the app's instrumentation follows (simulate.CONVENTIONS).
+    conventions: str = "v1.37"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +94,13 @@ class LlmCall:
     start: float
     duration: float
     error_type: str | None
+    # Prompt caching and reasoning (agent apps); `input_tokens` excludes cached tokens.
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0  # part of output_tokens
+    time_to_first_token: float = 0.0
+    tool_durations: tuple[float, ...] = ()  # tools the agent ran during the call
+    agent: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +138,4 @@ class Traffic:
     app_processes: tuple[AppProcess, ...]
     app_requests: tuple[AppRequest, ...]
     outages: tuple[Outage, ...]
+    claude_code_spans: tuple[ClaudeCodeSpan, ...] = ()

@@ -66,7 +66,7 @@ def loki_entries(traffic: Traffic) -> Iterator[dict[str, Any]]:
         metadata["service_version"] = CLAUDE_CODE_VERSION
         yield {
             "timestamp": rfc3339(event.time),
-            "stream": {"service_name": catalog.CLAUDE_CODE_SERVICE},
+            "stream": {"service_name": event.process.service},
             "structured_metadata": metadata,
             "line": f"claude_code.{event.name}",
         }

@@ -23,10 +23,18 @@ from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, V
 from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from tools.telemetry import catalog
-from tools.telemetry.events import AppProcess, AppRequest, ClaudeCodeEvent, Measurement
+from tools.telemetry import catalog, genai_generations
+from tools.telemetry.events import (
+    AppProcess,
+    AppRequest,
+    ClaudeCodeEvent,
+    ClaudeCodeProcess,
+    ClaudeCodeSpan,
+    Measurement,
+)
 from tools.telemetry.logs import claude_code_event_attributes
 from tools.telemetry.storage import CLAUDE_CODE_VERSION
 
@@ -145,8 +153,30 @@ class ExportStats:
         return exporter
 
 
+class _PresetIds(IdGenerator):
+    """Gives the ids the generator chose for the next span, so parents and children keep theirs;
+    random ones when none is set (the apps' spans)."""
+
+    def __init__(self) -> None:
+        self.span_id = 0
+        self.trace_id = 0
+        self._random = RandomIdGenerator()
+
+    def generate_span_id(self) -> int:
+        chosen, self.span_id = self.span_id, 0
+        return chosen or self._random.generate_span_id()
+
+    def generate_trace_id(self) -> int:
+        chosen, self.trace_id = self.trace_id, 0
+        return chosen or self._random.generate_trace_id()
+
+
 def _views() -> list[View]:
-    histograms = [m for m in catalog.GENAI_APPS.metrics if isinstance(m, catalog.Instrument)]
+    histograms = [
+        m
+        for m in (*catalog.GENAI_APPS.metrics, *catalog.GENAI_GENERATIONS.metrics)
+        if isinstance(m, catalog.Instrument) and m.metric_type is catalog.MetricType.HISTOGRAM
+    ]
     return [
         View(
             instrument_name=metric.otel_name,
@@ -172,6 +202,7 @@ class _Pipeline:
     tracers: TracerProvider | None
     logs: LoggerProvider | None
     instruments: dict[str, Any] = field(default_factory=dict)
+    ids: _PresetIds | None = None
 
 
 class OtlpSender:
@@ -195,23 +226,22 @@ class OtlpSender:
         )
         attributes = _source_resource(resource)
         meters = MeterProvider(resource=attributes, metric_readers=[reader], views=_views())
-        tracers = logs = None
+        tracers = logs = ids = None
         if with_traces:
-            tracers = TracerProvider(resource=attributes)
+            ids = _PresetIds()
+            tracers = TracerProvider(resource=attributes, id_generator=ids)
             tracers.add_span_processor(BatchSpanProcessor(self.stats.watch(span_exporter)))
         if with_logs:
             logs = LoggerProvider(resource=attributes)
             logs.add_log_record_processor(BatchLogRecordProcessor(self.stats.watch(log_exporter)))
-        pipeline = _Pipeline(meters, tracers, logs)
+        pipeline = _Pipeline(meters, tracers, logs, ids=ids)
         self._pipelines[key] = pipeline
         return pipeline
 
-    def _claude_code(self) -> _Pipeline:
-        resource = {
-            "service.name": catalog.CLAUDE_CODE_SERVICE,
-            "service.version": CLAUDE_CODE_VERSION,
-        }
-        return self._pipeline("claude-code", resource, with_traces=False, with_logs=True)
+    def _claude_code(self, process: ClaudeCodeProcess) -> _Pipeline:
+        """One pipeline per service: the CLI (claude-code) or Claude Code Desktop."""
+        resource = {"service.name": process.service, "service.version": CLAUDE_CODE_VERSION}
+        return self._pipeline(process.service, resource, with_traces=True, with_logs=True)
 
     def _app(self, process: AppProcess) -> _Pipeline:
         resource = {
@@ -237,7 +267,7 @@ class OtlpSender:
         return pipeline.instruments[metric.otel_name]
 
     def record_measurement(self, measurement: Measurement) -> None:
-        pipeline = self._claude_code()
+        pipeline = self._claude_code(measurement.process)
         metric = CLAUDE_CODE_INSTRUMENTS[measurement.instrument]
         process, user = measurement.process, measurement.process.user
         attributes = {
@@ -251,7 +281,7 @@ class OtlpSender:
         self._instrument(pipeline, metric).add(measurement.value, attributes)
 
     def emit_event(self, event: ClaudeCodeEvent) -> None:
-        pipeline = self._claude_code()
+        pipeline = self._claude_code(event.process)
         assert pipeline.logs is not None
         logger = pipeline.logs.get_logger("com.anthropic.claude_code.events")
         logger.emit(
@@ -261,8 +291,47 @@ class OtlpSender:
             attributes=claude_code_event_attributes(event),
         )
 
+    def record_span(self, span: ClaudeCodeSpan) -> None:
+        """One of Claude Code's beta-trace spans, with the ids and parent the generator gave it."""
+        pipeline = self._claude_code(span.process)
+        assert pipeline.tracers is not None and pipeline.ids is not None
+        context = None
+        if span.parent_id is not None:
+            parent = SpanContext(
+                span.trace_id,
+                span.parent_id,
+                is_remote=False,
+                trace_flags=TraceFlags(TraceFlags.SAMPLED),
+            )
+            context = trace.set_span_in_context(trace.NonRecordingSpan(parent))
+        pipeline.ids.trace_id, pipeline.ids.span_id = span.trace_id, span.span_id
+        tracer = pipeline.tracers.get_tracer("com.anthropic.claude_code.tracing")
+        started = tracer.start_span(
+            span.name,
+            context=context,
+            start_time=int(span.start * 1e9),
+            attributes={**dict(span.attributes), "session.id": span.process.session_id},
+        )
+        if span.failed:
+            started.set_status(Status(StatusCode.ERROR))
+        started.end(end_time=int(span.end * 1e9))
+
+    def _record_generation(self, pipeline: _Pipeline, request: AppRequest) -> None:
+        for instrument, attributes, value in genai_generations.recordings(request):
+            recorder = self._instrument(pipeline, instrument)
+            if instrument.metric_type is catalog.MetricType.COUNTER:
+                recorder.add(value, attributes)
+            else:
+                recorder.record(value, attributes)
+
     def record_request(self, request: AppRequest) -> None:
         pipeline = self._app(request.process)
+        if request.process.conventions in genai_generations.GENERATIONS:
+            self._record_generation(pipeline, request)
+            genai = genai_generations.genai_attributes(request)
+            http = genai_generations.http_attributes(request)
+            self._spans(pipeline, request, genai, http)
+            return
         llm = request.llm
         genai = {
             "gen_ai.operation.name": llm.operation,

@@ -4,17 +4,20 @@ Every random choice comes from a generator seeded by (seed, topic), so adding us
 change the apps' traffic and the same Scenario always gives the same Traffic.
 """
 
+import dataclasses
 import math
 import random
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from tools.telemetry.catalog import CLAUDE_CODE_DESKTOP_SERVICE, CLAUDE_CODE_SERVICE
 from tools.telemetry.events import (
     AppProcess,
     AppRequest,
     ClaudeCodeEvent,
     ClaudeCodeProcess,
+    ClaudeCodeSpan,
     ClaudeCodeUser,
     LlmCall,
     Measurement,
@@ -23,6 +26,7 @@ from tools.telemetry.events import (
 )
 from tools.telemetry.pricing import GPT_4O, GPT_4O_MINI, HAIKU, OPUS, SONNET, ModelPrice
 from tools.telemetry.scenario import DAY, Scenario
+from tools.telemetry.storage import CLAUDE_CODE_VERSION
 
 HOUR = 3600.0
 MINUTE = 60.0
@@ -31,26 +35,70 @@ TOOLS = ("Read", "Edit", "Bash", "Grep", "Glob", "Write", "TodoWrite", "WebFetch
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit")
 LANGUAGES = ("Python", "TypeScript", "Go", "Markdown", "YAML")
 DECISION_SOURCES = ("config", "user_temporary", "user_permanent", "user_reject")
+# Claude Code 2026: who made each request. Names as the docs redact them on metrics: built-in
+# and official-marketplace names as they are, user-defined agents "custom".
+SUBAGENTS = (("Explore", "", ""), ("general-purpose", "", ""), ("custom", "", ""))
+SKILLS = (
+    ("pdf", "", ""),
+    ("frontend-design", "frontend-design", "claude-plugins-official"),
+    ("deploy-checklist", "", ""),
+)
+MCP_TOOLS = (("github", "create_pull_request"), ("linear", "get_issue"), ("custom", "custom"))
+EFFORTS = ("medium", "high", "xhigh")
+# Shares of turns that activate a skill, hand part of the work to a subagent (of turns with two
+# requests or more), or run an MCP tool.
+SKILL_TURNS = 0.15
+SUBAGENT_TURNS = 0.35
+MCP_TURNS = 0.12
+AUXILIARY_QUERY_SOURCE = "auxiliary"  # the event's subsystem name; only examples are documented
+MAIN_QUERY_SOURCE = "repl_main_thread"
+HOOK_EVENT = "PreToolUse"
 
 
 class AppProfile:
-    """An LLM app archetype: its route, models and whether it writes JSONL cost logs (seed 000)."""
+    """An LLM app archetype: its route, models, whether it writes JSONL cost logs (seed 000) and
+    which GenAI conventions its instrumentation follows: v1.37, or one of
+    genai_generations.GENERATIONS."""
 
     def __init__(
-        self, service: str, route: str, operation: str, models: tuple[ModelPrice, ...], jsonl: bool
+        self,
+        service: str,
+        route: str,
+        operation: str,
+        models: tuple[ModelPrice, ...],
+        jsonl: bool,
+        conventions: str = "v1.37",
     ) -> None:
         self.service = service
         self.route = route
         self.operation = operation
         self.models = models
         self.writes_jsonl = jsonl
+        self.conventions = conventions
 
 
+# The first three follow the conventions of 2025 (v1.37, OpenLIT's cost); the others, present
+# with --apps 4 and more, the other generations an app may be on today.
 APP_PROFILES = (
     AppProfile("support-bot", "/v1/chat", "chat", (SONNET, HAIKU), jsonl=False),
     AppProfile("pr-review-bot", "/v1/review", "chat", (GPT_4O, GPT_4O_MINI), jsonl=True),
     AppProfile("doc-summarizer", "/v1/summarize", "text_completion", (HAIKU,), jsonl=False),
+    AppProfile(
+        "research-agent", "/v1/research", "chat", (SONNET,), jsonl=False, conventions="2026"
+    ),
+    AppProfile(
+        "assistant-core",
+        "/v1/assist",
+        "chat",
+        (SONNET, HAIKU),
+        jsonl=False,
+        conventions="agento11y",
+    ),
+    AppProfile(
+        "legacy-bot", "/v1/answer", "chat", (GPT_4O_MINI,), jsonl=False, conventions="v1.36"
+    ),
 )
+AGENT_NAME = "researcher"
 
 
 def _rng(scenario: Scenario, topic: str) -> random.Random:
@@ -99,18 +147,53 @@ class _ClaudeCodeRecorder:
     `close` binds them to the finished process.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, extra: random.Random | None = None) -> None:
         self.events: list[ClaudeCodeEvent] = []
         self.measurements: list[Measurement] = []
+        self.spans: list[ClaudeCodeSpan] = []
         self.pending_events: list[tuple[float, str, tuple]] = []
         self.pending_counts: list[tuple[float, str, tuple, float]] = []
+        self.pending_spans: list[tuple] = []
+        # Choices Claude Code added in 2026 (subagents, skills, MCP, traces) draw from their own
+        # stream, so the requests, tokens and costs of a seed stay what they were.
+        self.extra = extra or random.Random(0)
+        self.metric_attributes: dict[str, str] = {}  # opt-in attributes of the running process
+        self.session: dict[str, str] = {}  # effort and speed of the running session
+        self.turn: dict[str, str] = {}  # skill and MCP attributes of the current turn
+        self.subagent = ""  # the subagent making requests now, if any
+        self.trace_id = 0
+        self.parent_span: int | None = None
+        self.hooks = False
+        self.session_model = ""
+        self.compacted = False
+        self.turns = 0
+        self.onboarded: set[str] = set()
 
     def event(self, time: float, name: str, **attributes) -> None:
         self.pending_events.append((time, name, tuple(attributes.items())))
 
     def count(self, time: float, instrument: str, value: float, **attributes) -> None:
-        labels = tuple((key, str(val)) for key, val in attributes.items())
+        labels = tuple(
+            (key, str(val)) for key, val in {**attributes, **self.metric_attributes}.items()
+        )
         self.pending_counts.append((time, instrument, labels, value))
+
+    def span(
+        self,
+        name: str,
+        window: tuple[float, float],
+        parent: int | None,
+        failed: bool = False,
+        span_id: int | None = None,
+        **attributes: str | int | float | bool,
+    ) -> int:
+        """A beta-trace span of the current trace; returns its span id."""
+        span_id = span_id or self.extra.getrandbits(64) or 1
+        attributes = {"span.type": name.removeprefix("claude_code."), **attributes}
+        self.pending_spans.append(
+            (name, window, self.trace_id, span_id, parent, tuple(attributes.items()), failed)
+        )
+        return span_id
 
     def last_time(self) -> float:
         times = [event[0] for event in self.pending_events] + [c[0] for c in self.pending_counts]
@@ -121,7 +204,23 @@ class _ClaudeCodeRecorder:
             self.events.append(ClaudeCodeEvent(time, process, name, attributes))
         for time, instrument, labels, value in self.pending_counts:
             self.measurements.append(Measurement(time, process, instrument, labels, value))
-        self.pending_events, self.pending_counts = [], []
+        for name, (start, end), trace_id, span_id, parent, attributes, failed in self.pending_spans:
+            self.spans.append(
+                ClaudeCodeSpan(
+                    process, name, start, end, trace_id, span_id, parent, attributes, failed
+                )
+            )
+        self.pending_events, self.pending_counts, self.pending_spans = [], [], []
+
+    def request_attributes(self, query_source: str) -> dict[str, str]:
+        """What the cost and token counters carry for a request (absent where not applicable)."""
+        attributes = {"query_source": query_source}
+        if query_source != "auxiliary":
+            attributes.update(self.session)
+            attributes.update(self.turn)
+        if query_source == "subagent":
+            attributes["agent.name"] = self.subagent
+        return attributes
 
 
 def _session_runs(
@@ -141,6 +240,7 @@ def _api_request(
     time: float,
     price: ModelPrice,
     context: float,
+    query_source: str = "main",
 ) -> float:
     """Record one API request; returns its duration in seconds."""
     output = int(_lognormal(rng, 550, 0.7)) + 1
@@ -149,18 +249,27 @@ def _api_request(
     cache_write = int(_lognormal(rng, 1800, 0.9))
     cost = price.cost(fresh_input, output, cache_read, cache_write)
     duration = 0.8 + output / rng.uniform(40, 90)
+    labels = recorder.request_attributes(query_source)
+    subsystem = {"main": MAIN_QUERY_SOURCE, "subagent": recorder.subagent}.get(
+        query_source, AUXILIARY_QUERY_SOURCE
+    )
+    event_labels = {**labels, "query_source": subsystem, "speed": labels.get("speed", "normal")}
+    usage = {
+        "input_tokens": fresh_input,
+        "output_tokens": output,
+        "cache_read_tokens": cache_read,
+        "cache_creation_tokens": cache_write,
+    }
     recorder.event(
         time,
         "api_request",
         model=price.model,
         cost_usd=cost,
         duration_ms=int(duration * 1000),
-        input_tokens=fresh_input,
-        output_tokens=output,
-        cache_read_tokens=cache_read,
-        cache_creation_tokens=cache_write,
+        **usage,
+        **event_labels,
     )
-    recorder.count(time, "claude_code.cost.usage", cost, model=price.model)
+    recorder.count(time, "claude_code.cost.usage", cost, model=price.model, **labels)
     tokens = {
         "input": fresh_input,
         "output": output,
@@ -168,8 +277,56 @@ def _api_request(
         "cacheCreation": cache_write,
     }
     for token_type, amount in tokens.items():
-        recorder.count(time, "claude_code.token.usage", amount, type=token_type, model=price.model)
+        recorder.count(
+            time, "claude_code.token.usage", amount, type=token_type, model=price.model, **labels
+        )
+    _request_afterwards(recorder, time, duration, price, subsystem, usage, event_labels)
     return duration
+
+
+def _request_afterwards(
+    recorder: _ClaudeCodeRecorder,
+    time: float,
+    duration: float,
+    price: ModelPrice,
+    subsystem: str,
+    usage: dict[str, int],
+    labels: dict[str, str],
+) -> None:
+    """The 2026 records of a request: its llm_request span, the response event, a refusal."""
+    extra = recorder.extra
+    ttft = min(duration * extra.uniform(0.15, 0.5), duration)
+    recorder.span(
+        "claude_code.llm_request",
+        (time, time + duration),
+        recorder.parent_span,
+        model=price.model,
+        **{"gen_ai.system": "anthropic", "gen_ai.request.model": price.model},
+        query_source=subsystem,
+        speed=labels["speed"],
+        duration_ms=int(duration * 1000),
+        ttft_ms=int(ttft * 1000),
+        attempt=1,
+        success=True,
+        **usage,
+    )
+    recorder.event(
+        time + duration,
+        "assistant_response",
+        response_length=usage["output_tokens"] * 4,
+        model=price.model,
+        query_source=subsystem,
+    )
+    if extra.random() < 0.01:
+        recorder.event(
+            time + duration,
+            "api_refusal",
+            model=price.model,
+            query_source=subsystem,
+            speed=labels["speed"],
+            attempt=1,
+            server_fallback_hop=False,
+        )
 
 
 def _tool_use(rng: random.Random, recorder: _ClaudeCodeRecorder, time: float) -> float:
@@ -177,7 +334,15 @@ def _tool_use(rng: random.Random, recorder: _ClaudeCodeRecorder, time: float) ->
     tool = rng.choice(TOOLS + EDIT_TOOLS)
     source = rng.choices(DECISION_SOURCES, weights=(6, 3, 2, 1))[0]
     decision = "reject" if source == "user_reject" else "accept"
-    recorder.event(time, "tool_decision", tool_name=tool, decision=decision, source=source)
+    tool_use_id = f"toolu_{recorder.extra.getrandbits(64):016x}"
+    recorder.event(
+        time,
+        "tool_decision",
+        tool_name=tool,
+        tool_use_id=tool_use_id,
+        decision=decision,
+        source=source,
+    )
     if tool in EDIT_TOOLS:
         language = rng.choice(LANGUAGES)
         recorder.count(
@@ -185,27 +350,120 @@ def _tool_use(rng: random.Random, recorder: _ClaudeCodeRecorder, time: float) ->
             "claude_code.code_edit_tool.decision",
             1,
             decision=decision,
+            source=source,
             tool_name=tool,
             language=language,
         )
         if decision == "accept":
+            model = recorder.session_model
             recorder.count(
-                time, "claude_code.lines_of_code.count", rng.randint(1, 60), type="added"
+                time,
+                "claude_code.lines_of_code.count",
+                rng.randint(1, 60),
+                type="added",
+                model=model,
             )
             recorder.count(
-                time, "claude_code.lines_of_code.count", rng.randint(0, 25), type="removed"
+                time,
+                "claude_code.lines_of_code.count",
+                rng.randint(0, 25),
+                type="removed",
+                model=model,
             )
     if decision == "reject":
+        _hooks(recorder, time, tool, 0.0)
+        _tool_spans(recorder, tool, tool_use_id, (time, time), decision, source, None)
         return 0.0
     duration = _lognormal(rng, 0.4 if tool != "Bash" else 4.0, 1.0)
+    _hooks(recorder, time, tool, duration)
+    success = rng.random() > 0.06
     recorder.event(
         time + duration,
         "tool_result",
         tool_name=tool,
-        success=rng.random() > 0.06,
+        tool_use_id=tool_use_id,
+        success=success,
         duration_ms=int(duration * 1000),
+        decision_type="accept",
+        decision_source=source,
     )
+    _tool_spans(recorder, tool, tool_use_id, (time, time + duration), decision, source, success)
     return duration
+
+
+def _tool_spans(
+    recorder: _ClaudeCodeRecorder,
+    tool: str,
+    tool_use_id: str,
+    window: tuple[float, float],
+    decision: str,
+    source: str,
+    success: bool | None,
+) -> None:
+    """claude_code.tool with its permission wait and, when accepted, its execution."""
+    start, end = window
+    tool_span = recorder.span(
+        "claude_code.tool",
+        window,
+        recorder.parent_span,
+        tool_name=tool,
+        tool_use_id=tool_use_id,
+        duration_ms=int((end - start) * 1000),
+    )
+    recorder.span(
+        "claude_code.tool.blocked_on_user",
+        (start, start),
+        tool_span,
+        duration_ms=0,
+        decision=decision,
+        source=source,
+    )
+    if success is not None:
+        recorder.span(
+            "claude_code.tool.execution",
+            window,
+            tool_span,
+            failed=not success,
+            tool_use_id=tool_use_id,
+            duration_ms=int((end - start) * 1000),
+            success=success,
+        )
+
+
+def _hooks(recorder: _ClaudeCodeRecorder, time: float, tool: str, limit: float) -> None:
+    """The user's PreToolUse hook: its events and span, within the tool's time (this model does
+    not delay the tool by its hooks)."""
+    if not recorder.hooks:
+        return
+    extra = recorder.extra
+    duration = min(_lognormal(extra, 0.15, 0.6), limit)
+    failed = int(extra.random() < 0.05)
+    name = f"{HOOK_EVENT}:{tool}"
+    common = {"hook_event": HOOK_EVENT, "hook_name": name, "num_hooks": 1}
+    recorder.event(time, "hook_execution_start", **common, hook_source="merged")
+    recorder.event(
+        time + duration,
+        "hook_execution_complete",
+        **common,
+        num_success=1 - failed,
+        num_blocking=0,
+        num_non_blocking_error=failed,
+        num_cancelled=0,
+        total_duration_ms=int(duration * 1000),
+        hook_source="merged",
+    )
+    recorder.span(
+        "claude_code.hook",
+        (time, time + duration),
+        recorder.parent_span,
+        failed=bool(failed),
+        **common,
+        duration_ms=int(duration * 1000),
+        num_success=1 - failed,
+        num_blocking=0,
+        num_non_blocking_error=failed,
+        num_cancelled=0,
+    )
 
 
 def _prompt_turn(
@@ -216,11 +474,13 @@ def _prompt_turn(
     context: float,
 ) -> float:
     """A user prompt and the agent loop it starts; returns when the turn ended."""
-    recorder.event(time, "user_prompt", prompt_length=int(_lognormal(rng, 180, 1.0)) + 1)
+    prompt_length = int(_lognormal(rng, 180, 1.0)) + 1
+    recorder.event(time, "user_prompt", prompt_length=prompt_length)
+    interaction = _begin_turn(recorder, time, context)
     typing = rng.uniform(5, 60)
     now = time + rng.uniform(0.2, 1.5)
     if rng.random() < 0.5:
-        now += _api_request(rng, recorder, now, HAIKU, 4000)
+        now += _api_request(rng, recorder, now, HAIKU, 4000, "auxiliary")
     for attempt in range(1, 4):
         if rng.random() >= 0.03:
             break
@@ -233,11 +493,45 @@ def _prompt_turn(
             status_code=status,
             duration_ms=int(rng.uniform(200, 2000)),
             attempt=attempt,
+            speed=recorder.session.get("speed", "normal"),
+            query_source=MAIN_QUERY_SOURCE,
         )
         now += 2.0**attempt
-    for _ in range(1 + min(int(rng.expovariate(0.5)), 8)):
-        now += _api_request(rng, recorder, now, main_model, context)
+    else:
+        recorder.event(
+            now,
+            "api_retries_exhausted",
+            model=main_model.model,
+            error=f"HTTP {status}",
+            status_code=status,
+            total_attempts=3,
+            total_retry_duration_ms=int(2.0**4 * 1000 - 2000),
+            speed=recorder.session.get("speed", "normal"),
+        )
+    requests = 1 + min(int(rng.expovariate(0.5)), 8)
+    subagent_from = _subagent_start(recorder, requests)
+    subagent: tuple[float, int] | None = None
+    for index in range(requests):
+        if index == subagent_from:
+            subagent = (now, recorder.extra.getrandbits(64) or 1)
+            recorder.parent_span = subagent[1]
+        source = "subagent" if subagent else "main"
+        now += _api_request(rng, recorder, now, main_model, context, source)
         now += _tool_use(rng, recorder, now)
+        if index == 0:
+            _mcp_tool(recorder, now)
+    if subagent:
+        _end_subagent(recorder, subagent, now, interaction)
+    recorder.span(
+        "claude_code.interaction",
+        (time, now),
+        None,
+        span_id=interaction,
+        user_prompt="<REDACTED>",
+        user_prompt_length=prompt_length,
+        **{"interaction.duration_ms": int((now - time) * 1000)},
+    )
+    recorder.turn, recorder.parent_span = {}, None
     if rng.random() < 0.08:
         recorder.count(now, "claude_code.commit.count", 1)
         if rng.random() < 0.3:
@@ -245,6 +539,208 @@ def _prompt_turn(
     recorder.count(now, "claude_code.active_time.total", typing, type="user")
     recorder.count(now, "claude_code.active_time.total", now - time, type="cli")
     return now
+
+
+def _begin_turn(recorder: _ClaudeCodeRecorder, time: float, context: float) -> int:
+    """A new trace for the turn, the skill it activates and its @-mentions; returns the
+    interaction span's id."""
+    extra = recorder.extra
+    recorder.trace_id = extra.getrandbits(128) or 1
+    interaction = extra.getrandbits(64) or 1
+    recorder.parent_span = interaction
+    recorder.turn = {}
+    recorder.turns += 1
+    # Rare failures at a steady rate: an internal error, a request that exhausts its retries.
+    if recorder.turns % 200 == 100:
+        recorder.event(time, "internal_error", error_name="TypeError", error_code="")
+    if recorder.turns % 150 == 75:
+        recorder.event(
+            time,
+            "api_error",
+            model=recorder.session_model,
+            error="HTTP 529",
+            status_code=529,
+            duration_ms=60_000,
+            attempt=11,
+            speed="normal",
+            query_source=MAIN_QUERY_SOURCE,
+        )
+        recorder.event(
+            time,
+            "api_retries_exhausted",
+            model=recorder.session_model,
+            error="HTTP 529",
+            status_code=529,
+            total_attempts=11,
+            total_retry_duration_ms=60_000,
+            speed="normal",
+        )
+    if context >= 180_000 and not recorder.compacted:
+        recorder.compacted = True
+        recorder.event(
+            time,
+            "compaction",
+            trigger="auto",
+            success=True,
+            duration_ms=int(_lognormal(extra, 20_000, 0.3)),
+            pre_tokens=int(context),
+            post_tokens=int(context * 0.15),
+        )
+    if extra.random() < SKILL_TURNS:
+        skill, plugin, marketplace = extra.choice(SKILLS)
+        recorder.turn["skill.name"] = skill
+        if plugin:
+            recorder.turn["plugin.name"] = plugin
+            recorder.turn["marketplace.name"] = marketplace
+        recorder.event(
+            time,
+            "skill_activated",
+            **{
+                "skill.name": skill if plugin or skill == "pdf" else "custom_skill",
+                "invocation_trigger": extra.choice(("user-slash", "claude-proactive")),
+                "skill.source": "plugin"
+                if plugin
+                else "bundled"
+                if skill == "pdf"
+                else "userSettings",
+            },
+        )
+    if extra.random() < 0.1:
+        recorder.event(
+            time, "at_mention", mention_type=extra.choice(("file", "directory")), success=True
+        )
+    return interaction
+
+
+def _subagent_start(recorder: _ClaudeCodeRecorder, requests: int) -> int:
+    """From which of the turn's requests a subagent takes over (-1: none)."""
+    if requests < 2 or recorder.extra.random() >= SUBAGENT_TURNS:
+        return -1
+    recorder.subagent = recorder.extra.choice(SUBAGENTS)[0]
+    return requests // 2
+
+
+def _end_subagent(
+    recorder: _ClaudeCodeRecorder, subagent: tuple[float, int], now: float, interaction: int
+) -> None:
+    """The Agent tool span the subagent's requests and tools nested under, and its end."""
+    start, span_id = subagent
+    recorder.span(
+        "claude_code.tool",
+        (start, now),
+        interaction,
+        span_id=span_id,
+        tool_name="Agent",
+        tool_use_id=f"toolu_{span_id:016x}",
+        duration_ms=int((now - start) * 1000),
+    )
+    recorder.event(
+        now,
+        "subagent_completed",
+        **{"agent.name": recorder.subagent},
+        duration_ms=int((now - start) * 1000),
+    )
+    recorder.parent_span, recorder.subagent = interaction, ""
+
+
+def _mcp_tool(recorder: _ClaudeCodeRecorder, time: float) -> None:
+    """Some turns run an MCP tool; the requests after it carry its server and tool."""
+    if recorder.extra.random() >= MCP_TURNS:
+        return
+    server, tool = recorder.extra.choice(MCP_TOOLS)
+    recorder.turn["mcp_server.name"] = server
+    recorder.turn["mcp_tool.name"] = tool
+    recorder.event(
+        time,
+        "tool_result",
+        tool_name=f"mcp__{server}__{tool}",
+        tool_use_id=f"toolu_{recorder.extra.getrandbits(64):016x}",
+        success=True,
+        duration_ms=int(_lognormal(recorder.extra, 800, 0.5)),
+        decision_type="accept",
+        decision_source="config",
+        mcp_server_scope="user",
+    )
+
+
+def _begin_process(
+    recorder: _ClaudeCodeRecorder, user: ClaudeCodeUser, start: float, model: ModelPrice
+) -> None:
+    """Per-run settings and the events a run logs as it starts (plugins, hooks, MCP servers)."""
+    extra = recorder.extra
+    recorder.session_model = model.model
+    recorder.session = {"effort": extra.choice(EFFORTS)}
+    if model is OPUS and extra.random() < 0.2:
+        recorder.session["speed"] = "fast"
+    # OTEL_METRICS_INCLUDE_VERSION / _ENTRYPOINT: opted in by some users' settings.
+    opted_in = int(user.account_uuid[-1], 16) % 3 == 0
+    recorder.metric_attributes = (
+        {
+            "app.version": CLAUDE_CODE_VERSION,
+            "app.entrypoint": "claude-vscode" if user.terminal_type == "vscode" else "cli",
+        }
+        if opted_in
+        else {}
+    )
+    recorder.compacted = False
+    first_run = user.email not in recorder.onboarded
+    recorder.onboarded.add(user.email)
+    if first_run:
+        # A user's first run: signs in, installs the team's plugin, switches permission mode.
+        recorder.event(start, "auth", action="login", success=True, auth_method="oauth")
+        recorder.event(
+            start,
+            "plugin_installed",
+            **{
+                "marketplace.is_official": True,
+                "install.trigger": "cli",
+                "plugin.name": "frontend-design",
+                "marketplace.name": "claude-plugins-official",
+            },
+        )
+    recorder.hooks = first_run or extra.random() < 0.4
+    if recorder.hooks:
+        recorder.event(
+            start,
+            "hook_registered",
+            hook_event=HOOK_EVENT,
+            hook_type="command",
+            hook_source="userSettings",
+        )
+    if first_run or extra.random() < 0.5:
+        recorder.event(
+            start,
+            "plugin_loaded",
+            **{
+                "plugin.name": "frontend-design",
+                "marketplace.name": "claude-plugins-official",
+                "plugin.scope": "official",
+                "enabled_via": "user-install",
+                "plugin_id_hash": "9f2c41d07a5b3e68",
+                "has_hooks": False,
+                "has_mcp": False,
+            },
+        )
+    for server in ("github", "linear")[: 2 if first_run else extra.randint(0, 2)]:
+        failed = extra.random() < 0.05
+        recorder.event(
+            start,
+            "mcp_server_connection",
+            status="failed" if failed else "connected",
+            transport_type="http" if server == "github" else "stdio",
+            server_scope="user",
+            duration_ms=int(_lognormal(extra, 400, 0.6)),
+            is_plugin=False,
+            **({"error_code": "ECONNREFUSED"} if failed else {}),
+        )
+    if first_run or extra.random() < 0.1:
+        recorder.event(
+            start + 30,
+            "permission_mode_changed",
+            from_mode="default",
+            to_mode="acceptEdits",
+            trigger="shift_tab",
+        )
 
 
 def _run_process(
@@ -255,17 +751,22 @@ def _run_process(
     planned: tuple[float, float],
     main_model: ModelPrice,
     think_time: float,
+    start_type: str = "fresh",
+    service: str = CLAUDE_CODE_SERVICE,
 ) -> ClaudeCodeProcess:
     """Play one CLI run; it ends after the last turn that started before the planned end."""
     start, planned_end = planned
-    recorder.count(start + 0.5, "claude_code.session.count", 1)
+    _begin_process(recorder, user, start, main_model)
+    recorder.count(start + 0.5, "claude_code.session.count", 1, start_type=start_type)
     now = start + rng.uniform(5, 60)
     context = _lognormal(rng, 15_000, 0.4)
     while now < planned_end - 5:
         now = _prompt_turn(rng, recorder, now, main_model, context)
         context = min(context * rng.uniform(1.02, 1.12), 180_000)
         now += rng.expovariate(1 / think_time)
-    process = ClaudeCodeProcess(session_id, user, start, max(planned_end, recorder.last_time() + 2))
+    process = ClaudeCodeProcess(
+        session_id, user, start, max(planned_end, recorder.last_time() + 2), service
+    )
     recorder.close(process)
     return process
 
@@ -286,9 +787,9 @@ def _sessions_of_day(
 
 def simulate_claude_code(
     scenario: Scenario,
-) -> tuple[list[ClaudeCodeProcess], list[ClaudeCodeEvent], list[Measurement]]:
+) -> tuple[list[ClaudeCodeProcess], list[ClaudeCodeEvent], list[Measurement], list[ClaudeCodeSpan]]:
     rng = _rng(scenario, "claude-code")
-    recorder = _ClaudeCodeRecorder()
+    recorder = _ClaudeCodeRecorder(_rng(scenario, "claude-code-2026"))
     processes: list[ClaudeCodeProcess] = []
     team = _team(scenario)
     spike_day = max(int(scenario.days) - 2, 0)
@@ -305,19 +806,34 @@ def simulate_claude_code(
                 model = OPUS if spike or rng.random() < 0.2 else SONNET
                 think_time = 20.0 if spike else 150.0
                 session_id = _uuid(rng)
-                for run_start, run_end in _session_runs(
-                    rng, start, length, scenario.resume_probability
-                ):
+                service = _service(recorder)
+                runs = _session_runs(rng, start, length, scenario.resume_probability)
+                for run, (run_start, run_end) in enumerate(runs):
                     if run_end > scenario.end - 2 * HOUR:
                         continue  # keep every run inside the dataset's window
                     processes.append(
                         _run_process(
-                            rng, recorder, session_id, user, (run_start, run_end), model, think_time
+                            rng,
+                            recorder,
+                            session_id,
+                            user,
+                            (run_start, run_end),
+                            model,
+                            think_time,
+                            "resume" if run else "fresh",
+                            service,
                         )
                     )
     recorder.events.sort(key=lambda event: event.time)
     recorder.measurements.sort(key=lambda measurement: measurement.time)
-    return processes, recorder.events, recorder.measurements
+    recorder.spans.sort(key=lambda span: span.start)
+    return processes, recorder.events, recorder.measurements, recorder.spans
+
+
+def _service(recorder: _ClaudeCodeRecorder) -> str:
+    """A quarter of sessions run in Claude Code Desktop, the rest in the CLI."""
+    desktop = recorder.extra.random() < 0.25
+    return CLAUDE_CODE_DESKTOP_SERVICE if desktop else CLAUDE_CODE_SERVICE
 
 
 def _app_processes(scenario: Scenario, profile: AppProfile, replica: int) -> list[AppProcess]:
@@ -330,7 +846,14 @@ def _app_processes(scenario: Scenario, profile: AppProfile, replica: int) -> lis
         # A release every third day; the nightly restarts in between keep the version.
         version = f"1.{int((start - scenario.apps_start) // (3 * DAY)) + 1}.0"
         processes.append(
-            AppProcess(profile.service, instance, version, start, min(restart, scenario.end))
+            AppProcess(
+                profile.service,
+                instance,
+                version,
+                start,
+                min(restart, scenario.end),
+                profile.conventions,
+            )
         )
         start = restart + rng.uniform(10, 30)
     return processes
@@ -343,7 +866,9 @@ def _traffic_shape(timestamp: float) -> float:
     return (0.1 + 0.9 * working) * (0.3 if _is_weekend(timestamp) else 1.0)
 
 
-def _llm_call(rng: random.Random, start: float, price: ModelPrice, operation: str) -> LlmCall:
+def _llm_call(
+    rng: random.Random, start: float, price: ModelPrice, operation: str, conventions: str = "v1.37"
+) -> LlmCall:
     roll = rng.random()
     if roll < 0.02:
         return LlmCall(
@@ -360,7 +885,7 @@ def _llm_call(rng: random.Random, start: float, price: ModelPrice, operation: st
     if rng.random() < 0.03:
         duration *= rng.uniform(4, 10)  # the slow tail latency alerts look for
     cost = price.cost(input_tokens, output_tokens, 0, 0)
-    return LlmCall(
+    call = LlmCall(
         price.model,
         price.provider,
         operation,
@@ -370,6 +895,25 @@ def _llm_call(rng: random.Random, start: float, price: ModelPrice, operation: st
         start,
         duration,
         None,
+    )
+    return call if conventions == "v1.37" else _agent_call(rng, call, price, conventions)
+
+
+def _agent_call(rng: random.Random, call: LlmCall, price: ModelPrice, conventions: str) -> LlmCall:
+    """Apps on the other conventions: prompt caching, reasoning, streaming and tool use."""
+    cache_read = int(_lognormal(rng, 8000, 0.5)) if conventions != "v1.36" else 0
+    cache_write = int(_lognormal(rng, 1200, 0.8)) if conventions != "v1.36" else 0
+    reasoning = int(call.output_tokens * rng.uniform(0.0, 0.4)) if conventions == "2026" else 0
+    tools = tuple(_lognormal(rng, 0.5, 1.0) for _ in range(rng.randint(0, 3)))
+    return dataclasses.replace(
+        call,
+        cost_usd=price.cost(call.input_tokens, call.output_tokens, cache_read, cache_write),
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+        reasoning_tokens=reasoning,
+        time_to_first_token=min(rng.uniform(0.3, 1.2), call.duration),
+        tool_durations=tools if conventions != "v1.36" else (),
+        agent=AGENT_NAME if conventions == "2026" else "",
     )
 
 
@@ -390,7 +934,13 @@ def _requests_of(
             ):
                 continue
             price = profile.models[0] if rng.random() < 0.7 else profile.models[-1]
-            llm = _llm_call(rng, time + rng.uniform(0.005, 0.05), price, profile.operation)
+            llm = _llm_call(
+                rng,
+                time + rng.uniform(0.005, 0.05),
+                price,
+                profile.operation,
+                profile.conventions,
+            )
             status = {None: 200, "RateLimitError": 503, "APITimeoutError": 504}[llm.error_type]
             yield AppRequest(
                 process=process,
@@ -431,7 +981,7 @@ def simulate_outages(scenario: Scenario) -> list[Outage]:
 
 def simulate(scenario: Scenario) -> Traffic:
     """All traffic of a scenario; deterministic for a given Scenario."""
-    processes, events, measurements = simulate_claude_code(scenario)
+    processes, events, measurements, spans = simulate_claude_code(scenario)
     app_processes, requests = simulate_apps(scenario)
     return Traffic(
         claude_code_processes=tuple(processes),
@@ -440,6 +990,7 @@ def simulate(scenario: Scenario) -> Traffic:
         app_processes=tuple(app_processes),
         app_requests=tuple(requests),
         outages=tuple(simulate_outages(scenario)),
+        claude_code_spans=tuple(spans),
     )
 
 
@@ -448,18 +999,27 @@ def simulate_window(scenario: Scenario, start: float, minutes: float) -> Traffic
     app serving at a flat `app_requests_per_hour`, all within [start, start + minutes]."""
     end = start + minutes * MINUTE
     rng = _rng(scenario, f"window:{start}")
-    recorder = _ClaudeCodeRecorder()
+    recorder = _ClaudeCodeRecorder(_rng(scenario, f"window-2026:{start}"))
     processes = []
-    for user in _team(scenario):
+    for index, user in enumerate(_team(scenario)):
         run_start = start + rng.uniform(1, min(60.0, minutes * 6))
         model = OPUS if rng.random() < 0.2 else SONNET
         planned = (run_start, max(end - 30, run_start + 30))
-        processes.append(_run_process(rng, recorder, _uuid(rng), user, planned, model, 15.0))
+        # Every third user works in Claude Code Desktop.
+        service = CLAUDE_CODE_DESKTOP_SERVICE if index % 3 == 2 else CLAUDE_CODE_SERVICE
+        processes.append(
+            _run_process(rng, recorder, _uuid(rng), user, planned, model, 15.0, "fresh", service)
+        )
     app_processes, requests = [], []
     for index in range(scenario.apps):
         profile = APP_PROFILES[index % len(APP_PROFILES)]
         process = AppProcess(
-            profile.service, f"{profile.service}-{index // 3 + 1}", "1.0.0", start, end
+            profile.service,
+            f"{profile.service}-{index // len(APP_PROFILES) + 1}",
+            "1.0.0",
+            start,
+            end,
+            profile.conventions,
         )
         app_processes.append(process)
         requests.extend(_requests_of(scenario, profile, process, scenario.users, shaped=False))
@@ -478,4 +1038,7 @@ def simulate_window(scenario: Scenario, start: float, minutes: float) -> Traffic
             sorted((r for r in requests if r.time + r.duration <= end), key=lambda r: r.time)
         ),
         outages=(),
+        claude_code_spans=tuple(
+            sorted((s for s in recorder.spans if s.end <= end), key=lambda s: s.start)
+        ),
     )

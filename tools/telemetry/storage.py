@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tools.telemetry import catalog
+from tools.telemetry import catalog, genai_generations
 from tools.telemetry.catalog import Instrument, NativeMetric
 from tools.telemetry.events import AppProcess, AppRequest, ClaudeCodeProcess, Traffic
 from tools.telemetry.naming import MetricType, prometheus_label_name
@@ -176,8 +176,8 @@ def _format_le(bound: float) -> str:
 def _claude_code_labels(process: ClaudeCodeProcess, attributes: Labels) -> Labels:
     user = process.user
     return (
-        ("job", catalog.CLAUDE_CODE_SERVICE),
-        ("service_name", catalog.CLAUDE_CODE_SERVICE),
+        ("job", process.service),
+        ("service_name", process.service),
         ("service_version", CLAUDE_CODE_VERSION),
         *((prometheus_label_name(key), value) for key, value in attributes),
         ("session_id", process.session_id),
@@ -227,6 +227,14 @@ def _genai_attributes(request: AppRequest) -> Labels:
 def _app_observations(metric: Instrument, request: AppRequest) -> list[tuple[Labels, float]]:
     """The (attributes, value) recordings one request makes on an app instrument."""
     llm = request.llm
+    if request.process.conventions in genai_generations.GENERATIONS:
+        return [
+            (tuple((prometheus_label_name(k), str(v)) for k, v in attributes.items()), value)
+            for instrument, attributes, value in genai_generations.recordings(request)
+            if instrument is metric
+        ]
+    if metric.otel_name not in _V1_37_INSTRUMENTS:
+        return []
     if metric is catalog.GENAI_TOKEN_USAGE:
         if llm.error_type:
             return []
@@ -253,6 +261,9 @@ def _app_observations(metric: Instrument, request: AppRequest) -> list[tuple[Lab
     raise ValueError(f"not an app instrument: {metric.otel_name}")
 
 
+_V1_37_INSTRUMENTS = {metric.otel_name for metric in catalog.GENAI_APPS.metrics}
+
+
 def _app_resource(process: AppProcess) -> Labels:
     return (
         ("job", process.service),
@@ -275,6 +286,9 @@ def _app_family(
     runs_of: dict[Labels, list[AppProcess]] = defaultdict(list)
     for labels, process in per_run:
         runs_of[labels].append(process)
+    if metric.metric_type is MetricType.COUNTER:
+        yield from _app_counters(per_run, runs_of, scenario, metric, tally)
+        return
     for labels in sorted(runs_of):
         histogram = _HistogramSeries(metric.buckets)
         for process in sorted(runs_of[labels], key=lambda run: run.start):
@@ -285,6 +299,25 @@ def _app_family(
         tally.metric_points.extend(t for t, _, _, _ in histogram.samples)
         tally.series_lifetimes.append((histogram.samples[0][0], histogram.samples[-1][0]))
         yield from histogram.as_series(metric.prometheus_name, labels)
+
+
+def _app_counters(
+    per_run: dict[tuple[Labels, AppProcess], list[Sample]],
+    runs_of: dict[Labels, list[AppProcess]],
+    scenario: Scenario,
+    metric: Instrument,
+    tally: PointTally,
+) -> Iterator[StoredSeries]:
+    """An app's counters (the 2026 token counters): cumulative per process, reset at restarts."""
+    for labels in sorted(runs_of):
+        samples: list[Sample] = []
+        for process in sorted(runs_of[labels], key=lambda run: run.start):
+            ticks = export_ticks(process.start, process.end, scenario.export_interval)
+            start = process.start if scenario.start_zero_samples else None
+            samples.extend(_cumulative(sorted(per_run[(labels, process)]), ticks, start))
+        tally.metric_points.extend(t for t, _ in samples)
+        tally.series_lifetimes.append((samples[0][0], samples[-1][0]))
+        yield StoredSeries(metric.prometheus_name, labels, samples)
 
 
 # --- Tempo metrics-generator -------------------------------------------------------------------
@@ -323,7 +356,12 @@ def _spans_by_series(traffic: Traffic) -> dict[Labels, list[_SpanRecord]]:
             ("status_code", "STATUS_CODE_ERROR" if llm.error_type else "STATUS_CODE_UNSET"),
             ("gen_ai_request_model", llm.model),
             ("gen_ai_operation_name", llm.operation),
-            ("gen_ai_provider_name", llm.provider),
+            # Apps before v1.37 name the provider gen_ai.system, not a span-metrics dimension.
+            *(
+                (("gen_ai_provider_name", llm.provider),)
+                if request.process.conventions != "v1.36"
+                else ()
+            ),
         )
         series[client].append(
             _SpanRecord(
@@ -805,7 +843,7 @@ def stored_families(traffic: Traffic, scenario: Scenario) -> Iterator[Family]:
         series = _claude_code_family(traffic, scenario, metric, tally)
         family = Family(_family_name(metric), metric.metric_type, metric.description, series)
         yield _counting(family, tally, scenario)
-    for metric in catalog.GENAI_APPS.metrics:
+    for metric in (*catalog.GENAI_APPS.metrics, *catalog.GENAI_GENERATIONS.metrics):
         assert isinstance(metric, Instrument)
         series = _app_family(traffic, scenario, metric, tally)
         family = Family(_family_name(metric), metric.metric_type, metric.description, series)
