@@ -40,7 +40,7 @@ from dashboards.panels import (
     timeseries_panel,
     top_bars,
 )
-from dashboards.pricing import CLAUDE_CODE_TOKENS, PriceKind, derived_cost, price_list
+from vocabulary.pricing import CLAUDE_CODE_TOKENS, PriceKind, derived_cost, price_list
 from dashboards.spec import COST_FOLDER, DashboardSpec
 
 UID: Final = "claude-code"

@@ -35,7 +35,7 @@ from dashboards.panels import (
     timeseries_panel,
     top_bars,
 )
-from dashboards.pricing import GENAI_TOKENS, PriceKind, derived_cost, price_list
+from vocabulary.pricing import GENAI_TOKENS, PriceKind, derived_cost, price_list
 from dashboards.spec import COST_FOLDER, DashboardSpec
 
 UID: Final = "llm-cost-tokens"

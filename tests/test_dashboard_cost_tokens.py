@@ -23,7 +23,7 @@ import yaml
 from components.datasources import SCRAPE_INTERVAL
 from dashboards import cost_tokens as ct
 from dashboards.panels import PICKER_RANGE, render
-from dashboards.pricing import (
+from vocabulary.pricing import (
     CLAUDE_CODE_TOKENS,
     GENAI_TOKENS,
     PRICING_FILE,

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from dashboards.pricing import load_pricing
+from vocabulary.pricing import load_pricing
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.grammars import parse_queries
 from tests.support.ports import free_port

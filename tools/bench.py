@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scenario = Scenario(seed=args.seed, days=args.days, users=args.users, apps=args.apps)
     prometheus, promtool = find_binary("prometheus"), find_binary("promtool")
-    blocks, samples = cached_blocks(scenario, promtool, CACHE, announce=print)
+    blocks, samples = cached_blocks(scenario, promtool, prometheus, CACHE, announce=print)
     server = start_on_copy(blocks, prometheus, timeout=300)
     dataset = QueryDataset(scenario, Totals(), server, samples)
     try:

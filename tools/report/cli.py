@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from components.settings import AlertThresholds
-from dashboards.pricing import load_pricing
+from vocabulary.pricing import load_pricing
 from tools.report.api import (
     LOKI_AUTH_ENV,
     PROMETHEUS_AUTH_ENV,
