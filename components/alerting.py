@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumiverse_grafana as grafana
 
-from components.alert_rules import (
+from alerts import (
     GROUP_INTERVALS,
     VALUE,
     AlertRule,

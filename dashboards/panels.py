@@ -8,7 +8,6 @@ any Grafana and still works unchanged on both targets.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from components.alert_rules import alert_rules, markdown_anchor
+from alerts import alert_rules
+from alerts.base import markdown_anchor
 from components.alerting import (
     ALERT_FOLDER,
     AlertLinkError,

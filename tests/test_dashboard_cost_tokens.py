@@ -23,6 +23,12 @@ import yaml
 from components.datasources import SCRAPE_INTERVAL
 from dashboards import cost_tokens as ct
 from dashboards.panels import PICKER_RANGE, render
+from tests.support.prometheus import QueryContext, QueryDataset, Series, shared_dataset
+from tools.telemetry.events import Traffic
+from tools.telemetry.pricing import PRICES
+from tools.telemetry.simulate import simulate
+from tools.telemetry.storage import export_ticks
+from tools.telemetry.truth import utc_day
 from vocabulary.pricing import (
     CLAUDE_CODE_TOKENS,
     GENAI_TOKENS,
@@ -32,12 +38,6 @@ from vocabulary.pricing import (
     load_pricing,
     parse_pricing,
 )
-from tests.support.prometheus import QueryContext, QueryDataset, Series, shared_dataset
-from tools.telemetry.events import Traffic
-from tools.telemetry.pricing import PRICES
-from tools.telemetry.simulate import simulate
-from tools.telemetry.storage import export_ticks
-from tools.telemetry.truth import utc_day
 
 DAY = 86_400.0
 HOUR = 3600.0

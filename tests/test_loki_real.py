@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import dashboards
-from components.alert_rules import alert_rules
+from alerts import alert_rules
 from components.settings import AlertThresholds
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.ports import free_port

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from vocabulary.pricing import load_pricing
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.grammars import parse_queries
 from tests.support.ports import free_port
@@ -44,6 +43,7 @@ from tools.report.render import to_html, to_markdown
 from tools.report.sections import SECTIONS, Options, document
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
+from vocabulary.pricing import load_pricing
 
 # A 30-day month (April 2026) of a three-person team; the three LLM apps (two operations) run
 # only on the last three days, because their classic histograms are most of a dataset's samples.

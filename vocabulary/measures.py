@@ -29,9 +29,7 @@ def recorded(metric: str, window: Window | str, matchers: str = "") -> str:
     return f"sum_over_time({record}{matchers}{Window.of(window).range()})"
 
 
-def increase(
-    metric: str, window: Window | str, by: Sequence[str] = (), matchers: str = ""
-) -> str:
+def increase(metric: str, window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
     """How much `metric` grew in `window`, summed by `by`: the counting method of
     vocabulary/__init__.py, read from the recorded windows."""
     return f"sum{_grouping(by)} ({recorded(metric, window, matchers)})"
@@ -47,10 +45,16 @@ def per_second(metric: str, by: Sequence[str] = (), matchers: str = "") -> str:
 # --- spend ---------------------------------------------------------------------------------------
 
 
-def spend(window: Window | str, by: Sequence[str] = ()) -> str:
+def spend(window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
     """USD spent in `window` by `by` (any of recording.SPEND_LABELS): Claude Code, every app's
-    own cost, and apps that report only tokens priced from the pricing table."""
-    return f"sum{_grouping(by)} (sum_over_time({SPEND.record}{Window.of(window).range()}))"
+    own cost, and apps that report only tokens priced from the pricing table. `matchers` may
+    name service_name, user_email and gen_ai_operation_name."""
+    span = Window.of(window).range()
+    return f"sum{_grouping(by)} (sum_over_time({SPEND.record}{matchers}{span}))"
+
+
+APPS: Final = f'{{{names.SERVICE}!="{names.CLAUDE_CODE_SERVICE}"}}'
+CLAUDE_CODE: Final = f'{{{names.SERVICE}="{names.CLAUDE_CODE_SERVICE}"}}'
 
 
 def spend_or_zero(window: Window | str) -> str:
@@ -71,9 +75,7 @@ def spend_today() -> str:
     window once: a step picks the one window recorded in the 5 minutes before it."""
     now = "last_over_time(vector(time())[1s:1s] @ end())"
     today = f"({_utc_day('vector(time())')} == on () {_utc_day(now)})"
-    return (
-        f"(sum(sum_over_time(({SPEND.record} and on () {today})[1d:{INTERVAL}])) or vector(0))"
-    )
+    return f"(sum(sum_over_time(({SPEND.record} and on () {today})[1d:{INTERVAL}])) or vector(0))"
 
 
 def spend_per_hour(by: Sequence[str] = ()) -> str:
@@ -81,7 +83,7 @@ def spend_per_hour(by: Sequence[str] = ()) -> str:
     return f"{spend(Window('$__interval'), by)} * 3600 / ($__interval_ms / 1000)"
 
 
-# --- tokens ----------------------------------------------------------------------------------------
+# --- tokens --------------------------------------------------------------------------------------
 
 CLAUDE_CODE_PROMPT_TYPES: Final = "input|cacheRead|cacheCreation"
 
@@ -133,7 +135,7 @@ def tokens_by_source(window: Window | str) -> str:
     return f"({claude_code} or {increase(names.APP_TOKENS, window, [names.SERVICE])})"
 
 
-# --- requests, errors, latency ---------------------------------------------------------------------
+# --- requests, errors, latency -------------------------------------------------------------------
 
 SUCCESSFUL: Final = '{error_type=""}'
 FAILED: Final = '{error_type!=""}'
@@ -143,6 +145,19 @@ def app_calls(window: Window | str, by: Sequence[str] = (), matchers: str = "") 
     """The apps' LLM calls (gen_ai.client.operation.duration count); `SUCCESSFUL` or `FAILED`
     narrows them."""
     return increase(names.APP_CALLS, window, by, matchers)
+
+
+def priced_calls(window: Window | str, by: Sequence[str]) -> str:
+    """The calls spend is spread over: the apps' calls that reported a cost (the count of
+    gen_ai.usage.cost), and for apps that report only tokens their successful calls (a failed
+    call costs nothing, so counting it would make calls look cheaper)."""
+    reported = increase(names.APP_PRICED_CALLS, window, by)
+    return f"({reported} or {app_calls(window, by, SUCCESSFUL)})"
+
+
+def cost_per_call(window: Window | str, by: Sequence[str]) -> str:
+    """The apps' USD per priced call, by `by`."""
+    return f"{spend(window, by, APPS)} / {priced_calls(window, by)}"
 
 
 def error_rate_percent(window: Window | str, by: Sequence[str]) -> str:
@@ -163,14 +178,11 @@ def http_requests(window: Window | str, by: Sequence[str] = (), matchers: str = 
     return increase(names.HTTP_REQUESTS, window, by, matchers)
 
 
-# --- sessions ----------------------------------------------------------------------------------------
+# --- sessions ------------------------------------------------------------------------------------
 
 
 def sessions_active(window: Window | str) -> str:
     """Claude Code sessions with any sample in `window` (a resumed session counts once). Read
     from the raw per-session series: distinct sessions do not add up over recorded windows."""
     span = Window.of(window).range()
-    return (
-        f"count(count by ({names.SESSION}) "
-        f"(max_over_time({names.CLAUDE_CODE_SESSIONS}{span})))"
-    )
+    return f"count(count by ({names.SESSION}) (max_over_time({names.CLAUDE_CODE_SESSIONS}{span})))"

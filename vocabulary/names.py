@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-# --- Claude Code (one series per session process) -----------------------------------------------
+# --- Claude Code (one series per session process) ------------------------------------------------
 
 CLAUDE_CODE_SERVICE: Final = "claude-code"
 CLAUDE_CODE_COST: Final = "claude_code_cost_usage_USD_total"
@@ -41,7 +41,7 @@ SPAN_LATENCY: Final = "traces_spanmetrics_latency"
 SPAN_CALLS: Final = "traces_spanmetrics_calls_total"
 SERVICE_GRAPH_REQUESTS: Final = "traces_service_graph_request_total"
 
-# --- the stack itself ------------------------------------------------------------------------------
+# --- the stack itself ----------------------------------------------------------------------------
 
 UP: Final = "up"
 COLLECTOR_QUEUE_SIZE: Final = "otelcol_exporter_queue_size"
@@ -51,7 +51,7 @@ PROCESS_MEMORY: Final = "process_resident_memory_bytes"
 # The local stack's scrape jobs whose loss silences telemetry (configs/prometheus).
 PIPELINE_JOBS: Final = ("otel-collector", "loki", "tempo")
 
-# --- labels ----------------------------------------------------------------------------------------
+# --- labels --------------------------------------------------------------------------------------
 
 SERVICE: Final = "service_name"
 MODEL: Final = "model"  # Claude Code's model; the apps' response model is relabelled to it
@@ -74,13 +74,13 @@ RECORD_INTERVAL: Final = "5m"
 
 
 def record_name(metric: str) -> str:
-    """The recorded 5-minute windows of a counter, e.g. `llm:claude_code_cost_usage_USD:increase5m`."""
+    """A counter's recorded 5-minute windows: `llm:claude_code_cost_usage_USD:increase5m`."""
     return f"llm:{metric.removesuffix('_total')}:increase{RECORD_INTERVAL}"
 
 
 SPEND_RECORD: Final = f"llm:spend_usd:increase{RECORD_INTERVAL}"
 
-# --- Loki streams ----------------------------------------------------------------------------------
+# --- Loki streams --------------------------------------------------------------------------------
 
 CLAUDE_CODE_EVENTS: Final = '{service_name="claude-code"}'
 JSONL_STREAM: Final = '{service_name="llm-cost-jsonl"}'

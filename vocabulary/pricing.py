@@ -128,6 +128,7 @@ class TokenCounter:
     providers: tuple[str, ...] | None = None  # only these providers' models can appear
 
     def increase(self, matchers: str, window: Window | str, recorded: bool) -> str:
+        # `matchers` is the inside of a selector's braces.
         """Growth per series in `window`: from the recorded windows, or from the raw series
         (what the recording rules themselves read)."""
         if recorded:
@@ -176,6 +177,7 @@ def derived_cost(
     *,
     table: PricingTable,
     recorded: bool = True,
+    matchers: str = "",
 ) -> str:
     """PromQL: USD of the tokens `counter` counted in `window`, summed by `by`, at `table`'s
     prices. `token_types` limits it to some types (default: every priced type). Models absent
@@ -185,7 +187,8 @@ def derived_cost(
     terms = [
         f"sum by ({inner}) ("
         + counter.increase(
-            f'{counter.type_label}="{token_type}", {counter.model_label}=~"{price.match}"',
+            f'{counter.type_label}="{token_type}", {counter.model_label}=~"{price.match}"'
+            + (f", {matchers}" if matchers else ""),
             window,
             recorded,
         )

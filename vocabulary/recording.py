@@ -88,14 +88,25 @@ def _relabel(expr: str, target: str, source: str) -> str:
     return f'label_replace({expr}, "{target}", "$1", "{source}", "(.*)")'
 
 
-def raw_spend(window: Window | str, table: PricingTable, by: Sequence[str] = SPEND_LABELS) -> str:
+def raw_spend(
+    window: Window | str,
+    table: PricingTable,
+    by: Sequence[str] = SPEND_LABELS,
+    matchers: str = "",
+) -> str:
     """USD by `by` over `window` from the raw series: Claude Code's cost metric, else each app's
-    own cost, else (label sets without a cost series) its tokens priced from `table`."""
+    own cost, else (label sets without a cost series) its tokens priced from `table`.
+    `matchers` (`{...}`, on labels the raw series carry: service_name, user_email,
+    gen_ai_operation_name) narrows every source."""
     grouping = ", ".join(by)
     app_by = [names.SERVICE, names.OPERATION, names.APP_MODEL]
-    claude_code = f"sum by ({grouping}) ({observed_increase(names.CLAUDE_CODE_COST, window)})"
-    own = f"sum by ({', '.join(app_by)}) ({observed_increase(names.APP_COST, window)})"
-    priced = derived_cost(GENAI_TOKENS, window, app_by, table=table, recorded=False)
+    claude_code = (
+        f"sum by ({grouping}) ({observed_increase(names.CLAUDE_CODE_COST + matchers, window)})"
+    )
+    own = f"sum by ({', '.join(app_by)}) ({observed_increase(names.APP_COST + matchers, window)})"
+    priced = derived_cost(
+        GENAI_TOKENS, window, app_by, table=table, recorded=False, matchers=matchers.strip("{}")
+    )
     apps = f"sum by ({grouping}) ({_relabel(f'({own} or {priced})', names.MODEL, names.APP_MODEL)})"
     return f"({claude_code} or {apps})"
 
@@ -107,9 +118,7 @@ class SpendRecord:
     record: str = names.SPEND_RECORD
 
     def raw(self, matchers: str, window: Window | str, table: PricingTable) -> str:
-        if matchers:
-            raise ValueError("spend's raw form takes no matchers; group with `by` instead")
-        return raw_spend(window, table)
+        return raw_spend(window, table, matchers=matchers)
 
     def expr(self, table: PricingTable) -> str:
         return raw_spend(RECORD_WINDOW, table)
@@ -134,7 +143,7 @@ def prometheus_rule_file(table: PricingTable) -> dict[str, Any]:
     return {"groups": [{"name": GROUP, "interval": INTERVAL, "rules": rules}]}
 
 
-# --- the raw form of a recorded query (the bench compares both) ---------------------------------
+# --- the raw form of a recorded query (the bench compares both) ----------------------------------
 
 
 def raw_equivalent(expr: str, table: PricingTable) -> str:

@@ -57,21 +57,38 @@ OWN_INTERVAL: Final = Window("$__interval", "-$__interval")
 
 
 def observed_increase(selector: str, window: Window | str, *, carry: str = "10m") -> str:
-    """Per series, how much a counter's samples grew in `window`, without extrapolation: the
-    last sample minus the last one before the window (a series born inside the window counts
-    whole). increase() extrapolates half a sample interval past a series' last sample, which
-    series that live minutes to hours (one per Claude Code session) turn into a 0.5-1.2 %
-    overcount a day. A series that reset inside the window falls back to increase().
+    """Per series, how much a counter's samples grew in `window`, without extrapolation.
+    increase() extrapolates half a sample interval past a series' last sample, which series
+    that live minutes to hours (one per Claude Code session) turn into a 0.5-1.2 % overcount a
+    day. Instead, with `before` the last sample before the window and `last` the last in it:
+
+    - no reset: `last - before`;
+    - no sample before: `last - lowest`, which is the whole series when it was born in the
+      window (restarted processes begin at 0: Prometheus stores OTLP start-time zeros), and
+      only what grew in the window when a series comes back after a silence longer than
+      `carry` (what grew during the silence is lost rather than the whole total counted again);
+    - a restart between `before` and the window (lowest sample under `before`): `last`;
+    - one restart inside the window: what grew before it (the window's highest sample, the
+      old process's last, minus `before`) plus `last`;
+    - anything else (several restarts in the window) falls back to increase().
 
     Meant for series that report every minute or so (OTLP exporters): the sample before the
-    window is looked for `carry` back, so a sparser series would count whole again.
+    window is looked for `carry` back.
     """
-    span = Window.of(window)
-    # `- 0` drops the metric name that last_over_time keeps, so the label sets match.
-    last = f"(last_over_time({selector}{span.range()}) - 0)"
-    before = f"(last_over_time({selector}[{carry}]{span.start()}) - 0)"
-    lowest = f"min_over_time({selector}{span.range()})"
-    no_reset = f"(resets({selector}{span.range()}) == 0)"
+    span = Window.of(window).range()
+    # `- 0` drops the metric name that the *_over_time functions keep, so label sets match.
+    last = f"(last_over_time({selector}{span}) - 0)"
+    before = f"(last_over_time({selector}[{carry}]{Window.of(window).start()}) - 0)"
+    lowest = f"(min_over_time({selector}{span}) - 0)"
+    highest = f"(max_over_time({selector}{span}) - 0)"
+    resets = f"resets({selector}{span})"
+    no_reset, one_reset = f"({resets} == 0)", f"({resets} == 1)"
     continued = f"(({last} - {before}) and (({lowest} - {before}) >= 0) and {no_reset})"
-    born = f"(({last} unless {before}) and {no_reset})"
-    return f"({continued} or {born} or increase({selector}{span.range()}))"
+    born = f"((({last} - {lowest}) unless {before}) and {no_reset})"
+    restarted = f"({last} and ({lowest} < {before}) and {no_reset})"
+    restarted_inside = (
+        f"(({last} + {highest} - {before}) and (({highest} - {before}) >= 0) and {one_reset})"
+    )
+    born_and_restarted = f"((({last} + {highest} - {lowest}) unless {before}) and {one_reset})"
+    exact = " or ".join((continued, born, restarted, restarted_inside, born_and_restarted))
+    return f"({exact} or increase({selector}{span}))"

@@ -339,16 +339,15 @@ class QueryDataset:
 
 def generator_fingerprint(scenario: Scenario, promtool: str) -> str:
     """Changes whenever the scenario, promtool, the generator's code or the recording rules
-    (the vocabulary and the pricing table) change."""
+    change."""
+    from vocabulary.pricing import load_pricing
+    from vocabulary.recording import prometheus_rule_file
+
     digest = hashlib.sha256(repr(scenario).encode())
     digest.update(promtool.encode())
-    sources = [
-        *sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")),
-        *sorted((REPO_ROOT / "vocabulary").glob("*.py")),
-        REPO_ROOT / "configs" / "pricing.yaml",
-    ]
-    for source in sources:
+    for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
         digest.update(source.read_bytes())
+    digest.update(json.dumps(prometheus_rule_file(load_pricing())).encode())
     return digest.hexdigest()[:16]
 
 

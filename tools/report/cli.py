@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from components.settings import AlertThresholds
-from vocabulary.pricing import load_pricing
 from tools.report.api import (
     LOKI_AUTH_ENV,
     PROMETHEUS_AUTH_ENV,
@@ -30,6 +29,7 @@ from tools.report.figures import build_figures
 from tools.report.period import Period, PeriodError, day_period, month_period, parse_as_of
 from tools.report.render import to_html, to_markdown
 from tools.report.sections import Options, document
+from vocabulary.pricing import load_pricing
 
 LOCAL_PROMETHEUS = "http://127.0.0.1:9090"
 LOCAL_LOKI = "http://127.0.0.1:3100"

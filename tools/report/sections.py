@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from vocabulary.pricing import PricingTable
 from tools.report import charts, queries
 from tools.report.data import Daily, Key
 from tools.report.document import Chart, Document, Section, Table
@@ -26,6 +25,7 @@ from tools.report.figures import (
     totals,
 )
 from tools.report.money import NO_DATA, count, percent, ratio, signed_percent, usd, usd_fine
+from vocabulary.pricing import PricingTable
 
 NOT_YET = "not yet"
 MILLION = Decimal(1_000_000)

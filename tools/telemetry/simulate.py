@@ -34,22 +34,37 @@ DECISION_SOURCES = ("config", "user_temporary", "user_permanent", "user_reject")
 
 
 class AppProfile:
-    """An LLM app archetype: its route, models and whether it writes JSONL cost logs (seed 000)."""
+    """An LLM app archetype: its route, models, whether it writes JSONL cost logs (seed 000)
+    and whether it reports gen_ai.usage.cost (OpenLIT) or tokens only (OpenLLMetry)."""
 
     def __init__(
-        self, service: str, route: str, operation: str, models: tuple[ModelPrice, ...], jsonl: bool
+        self,
+        service: str,
+        route: str,
+        operation: str,
+        models: tuple[ModelPrice, ...],
+        jsonl: bool,
+        reports_cost: bool = True,
     ) -> None:
         self.service = service
         self.route = route
         self.operation = operation
         self.models = models
         self.writes_jsonl = jsonl
+        self.reports_cost = reports_cost
 
 
 APP_PROFILES = (
     AppProfile("support-bot", "/v1/chat", "chat", (SONNET, HAIKU), jsonl=False),
     AppProfile("pr-review-bot", "/v1/review", "chat", (GPT_4O, GPT_4O_MINI), jsonl=True),
-    AppProfile("doc-summarizer", "/v1/summarize", "text_completion", (HAIKU,), jsonl=False),
+    AppProfile(
+        "doc-summarizer",
+        "/v1/summarize",
+        "text_completion",
+        (HAIKU,),
+        jsonl=False,
+        reports_cost=False,
+    ),
 )
 
 
@@ -403,6 +418,7 @@ def _requests_of(
                 trace_id=rng.getrandbits(128),
                 user=f"user{rng.randint(1, max(users * 10, 1))}",
                 writes_jsonl=profile.writes_jsonl,
+                reports_cost=profile.reports_cost,
             )
         minute += MINUTE
 
