@@ -121,7 +121,7 @@ APPS_NOTE: Final = (
     "a failure is a 5xx response."
 )
 SPAN_LATENCY_NOTE: Final = (
-    "From Tempo's span metrics of the apps' SERVER spans (traces_spanmetrics_latency, buckets "
+    f"From Tempo's span metrics of the apps' SERVER spans ({names.SPAN_LATENCY}, buckets "
     "0.1 s to 512 s). Not http.server.request.duration: its semantic-convention buckets stop at "
     "10 s, and LLM requests often take longer, so its quantiles would stop at 10 s. A quantile "
     "is interpolated inside its bucket: exact to the bucket's bounds."

@@ -145,7 +145,7 @@ EXPENSIVE_LLM_CALLS: Final = (
 # Panels ---------------------------------------------------------------------------------------
 
 SPAN_METRICS_NOTE: Final = (
-    "From Tempo's span metrics (traces_spanmetrics_latency, buckets 0.1 s to 512 s), one line "
+    f"From Tempo's span metrics ({names.SPAN_LATENCY}, buckets 0.1 s to 512 s), one line "
     "per service and span name: the apps' SERVER spans (`POST /v1/chat`) and their LLM CLIENT "
     "spans (`chat <model>`). On Grafana Cloud, Application Observability generates them for "
     "SERVER spans unless CLIENT spans are switched on (docs/cloud.md)."

@@ -104,7 +104,8 @@ def test_the_test_files_use_the_exported_rule_file() -> None:
     for path in TEST_FILES:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
         # The week-long cases feed the recorded series directly (cost_weekly.yaml says why).
-        expected = [ALERT_RULE_FILE] if path.name == "cost_weekly.yaml" else [RECORDING_RULE_FILE, ALERT_RULE_FILE]
+        weekly = path.name == "cost_weekly.yaml"
+        expected = [ALERT_RULE_FILE] if weekly else [RECORDING_RULE_FILE, ALERT_RULE_FILE]
         assert document["rule_files"] == expected, path.name
 
 

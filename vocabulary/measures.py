@@ -174,6 +174,15 @@ def latency_quantile(quantile: float, window: Window | str, by: Sequence[str] = 
     return f"histogram_quantile({quantile:g}, {buckets})"
 
 
+def http_latency_quantile(quantile: float, window: Window | str, by: Sequence[str] = ()) -> str:
+    """The apps' HTTP request duration quantile (seconds). Read from the raw buckets (not
+    recorded: only the report's period figure asks for it)."""
+    labels = ", ".join([*by, "le"])
+    span = Window.of(window).range()
+    buckets = f"sum by ({labels}) (increase({names.HTTP_BUCKETS}{span}))"
+    return f"histogram_quantile({quantile:g}, {buckets})"
+
+
 def http_requests(window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
     return increase(names.HTTP_REQUESTS, window, by, matchers)
 

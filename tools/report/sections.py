@@ -90,6 +90,13 @@ class RequestScope:
 # --- summary -----------------------------------------------------------------------------------
 
 
+ESTIMATE_NOTE = (
+    "These figures are an estimate from telemetry (what Claude Code and the apps reported, and "
+    "token-only apps at the pricing table's list prices); the provider's invoice is "
+    "authoritative."
+)
+
+
 def summary(figures: Figures, options: Options) -> Section:
     data, days = figures.data, figures.days
     period = data.period
@@ -139,7 +146,7 @@ def summary(figures: Figures, options: Options) -> Section:
     return Section(
         "summary",
         "Summary",
-        [f"{window}.{running} Sources: {sources}."],
+        [f"{window}.{running} Sources: {sources}.", ESTIMATE_NOTE],
         tables=[Table(["Figure", "Value"], rows)],
     )
 
