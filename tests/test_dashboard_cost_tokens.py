@@ -86,7 +86,9 @@ def test_a_price_change_changes_the_queries_and_their_descriptions(tmp_path: Pat
     document = yaml.safe_load(PRICING_FILE.read_text(encoding="utf-8"))
     document["models"][1]["cache_write"] = 4.5
     changed = parse_pricing(document)
-    before = derived_cost(CLAUDE_CODE_TOKENS, PICKER_RANGE, token_types=["cacheCreation"])
+    before = derived_cost(
+        CLAUDE_CODE_TOKENS, PICKER_RANGE, token_types=["cacheCreation"], table=load_pricing()
+    )
     after = derived_cost(
         CLAUDE_CODE_TOKENS, PICKER_RANGE, token_types=["cacheCreation"], table=changed
     )
@@ -95,7 +97,7 @@ def test_a_price_change_changes_the_queries_and_their_descriptions(tmp_path: Pat
 
 
 def test_derived_cost_skips_free_token_types_and_keeps_the_labels_or_needs() -> None:
-    query = derived_cost(GENAI_TOKENS, PICKER_RANGE, ["service_name"])
+    query = derived_cost(GENAI_TOKENS, PICKER_RANGE, ["service_name"], table=load_pricing())
     assert query.startswith("sum by (service_name) (")
     assert "gen_ai_token_type" in query and "gen_ai_response_model" in query
     # OpenAI charges nothing for cache writes and the apps report no cache types: no such term.

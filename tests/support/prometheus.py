@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -402,9 +403,20 @@ def build_blocks(scenario: Scenario, promtool: str, blocks: Path, prometheus: st
         backfill_recording_rules(
             promtool, prometheus, staging, scenario.start, scenario.end + 600, recorded
         )
-        shutil.copytree(staging, blocks)
+        # Assembled beside the cache entry and renamed into place, so a concurrent build of the
+        # same dataset never sees half of one.
+        assembling = Path(scratch) / "assembled"
+        shutil.copytree(staging, assembling)
         for block in recorded.iterdir():
-            shutil.copytree(block, blocks / block.name)
+            shutil.copytree(block, assembling / block.name)
+        (assembling / "samples.txt").write_text(str(samples), encoding="utf-8")
+        blocks.parent.mkdir(parents=True, exist_ok=True)
+        partial = blocks.with_name(f"{blocks.name}.{os.getpid()}")
+        shutil.copytree(assembling, partial)
+        try:
+            partial.rename(blocks)
+        except OSError:  # another process finished the same dataset first
+            shutil.rmtree(partial, ignore_errors=True)
     return samples
 
 
@@ -424,7 +436,6 @@ def cached_blocks(
             announce(f"generating and backfilling {scenario} (first run: minutes)")
         began = time.monotonic()
         samples = build_blocks(scenario, promtool, blocks, prometheus)
-        samples_file.write_text(str(samples), encoding="utf-8")
         if announce is not None:
             announce(f"  {samples:,} samples in {time.monotonic() - began:.0f} s -> {blocks}")
     return blocks, int(samples_file.read_text(encoding="utf-8"))
