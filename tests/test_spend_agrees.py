@@ -67,12 +67,15 @@ def truth(dataset: QueryDataset, start: float, end: float) -> float:
 
 def spend_today_panel(dataset: QueryDataset, now: float) -> float:
     """The panel as Grafana runs it: its query, over its relative time (now/d -> now)."""
+    models = render_all()
+    (panel,) = [p for p in models[cost_tokens.UID]["panels"] if p.get("title") == "Spend today"]
+    assert panel["timeFrom"] == "now/d"
     (query,) = [
         q
-        for q in dashboard_queries(render_all())
+        for q in dashboard_queries(models)
         if q.where.startswith(f"dashboard {cost_tokens.UID} / panel 'Spend today'")
     ]
-    assert query.time_from == "now/d" and query.instant
+    assert query.instant
     midnight = now - now % DAY
     context = QueryContext(start=midnight, end=now, scrape_interval=SCRAPE_INTERVAL)
     (entry,) = dataset.instant(query.expr, context)
