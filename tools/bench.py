@@ -277,7 +277,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {seconds:>7.3f} s  {name}")
         if args.json is not None:
             document = as_json(results, scenario, series_count(dataset))
-            document["rules"] = {name: round(s, 4) for name, s in rules.items()}
             args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
             print(f"wrote {args.json}")
     finally:
