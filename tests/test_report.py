@@ -630,7 +630,8 @@ def test_with_stack_the_budget_is_the_stacks(
         )
     assert status == 0, err
     markdown = (tmp_path / "cost-report-2026-04.md").read_text(encoding="utf-8")
-    assert f"Budget: ${monthly:.2f}, the monthly budget of stack local (monthlyBudgetUsd)" in markdown
+    budget = f"Budget: ${monthly:.2f}, the monthly budget of stack local (monthlyBudgetUsd)"
+    assert budget in markdown
     assert "the provider's invoice is authoritative" in markdown
     status, _out, err = _run([*argv, "--stack", "no-such-stack"], capsys)
     assert status == 2 and err.startswith("error: --stack 'no-such-stack': ")

@@ -153,11 +153,11 @@ def _period(args: argparse.Namespace) -> Period:
 
 def stack_thresholds(stack: str) -> AlertThresholds:
     """The alert thresholds stacks/Pulumi.<stack>.yaml sets (defaults for the keys it omits)."""
-    from tools.synth import load_stack_file
+    from tools.synth import StackConfigError, load_stack_file
 
     try:
         document = load_stack_file(stack)
-    except (OSError, ValueError, SystemExit) as error:
+    except (OSError, ValueError, StackConfigError) as error:
         raise PeriodError(f"--stack {stack!r}: {error}") from None
     config = document.get("config") or {}
     alerting = config.get("llm-o11y:alerting") or {}
