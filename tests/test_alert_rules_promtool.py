@@ -82,10 +82,10 @@ def _run_with(
 ) -> str:
     """Copy test files next to a rule file (default: the exported one) and run promtool."""
     promtool = find_tool("promtool", PROMETHEUS_HINT)
+    export_recording_rules(directory)
     if rule_file_document is None:
         export_alerts(directory)
     else:
-        export_recording_rules(directory)
         (directory / ALERT_RULE_FILE).write_text(yaml.safe_dump(rule_file_document), "utf-8")
     copies = []
     for path in test_files:
