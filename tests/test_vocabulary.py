@@ -4,6 +4,7 @@ report take every name from vocabulary/names.py (and every query from its measur
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,3 +116,51 @@ def test_the_raw_form_of_a_recorded_query_reads_the_raw_series() -> None:
     spend = raw_equivalent(f"sum(sum_over_time({SPEND.record}[1h]))", load_pricing())
     assert "llm:" not in spend and names.CLAUDE_CODE_COST in spend and names.APP_TOKENS in spend
     assert Window("1h").range() == "[1h]"
+
+
+@pytest.mark.query
+def test_a_window_is_final_before_its_last_minute_arrives(tmp_path: Path) -> None:
+    """Late samples: the window recorded at t ends at t - 1m, so samples stamped in the last
+    minute (still in flight at t) change nothing; a restart and a session's first export count
+    whole."""
+    from tests.support.external import find_tool
+    from tests.support.prometheus import PROMETHEUS_HINT, promtool_test_rules
+    from tools.export import RECORDING_RULE_FILE, export_recording_rules
+
+    export_recording_rules(tmp_path)
+    record = names.record_name(names.CLAUDE_CODE_COST)
+    cases = {
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    # Everything arrived, up to minute 20.
+                    {"series": f'{names.CLAUDE_CODE_COST}{{model="arrived"}}', "values": "0+1x20"},
+                    # At minute 10 the sample of minute 10 is still in flight.
+                    {"series": f'{names.CLAUDE_CODE_COST}{{model="late"}}', "values": "0+1x9"},
+                    # A restart at minute 7: 0..6, then 0, 1, 2, ...
+                    {
+                        "series": f'{names.CLAUDE_CODE_COST}{{model="restarted"}}',
+                        "values": "0+1x6 0+1x13",
+                    },
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": record,
+                        "eval_time": "10m",
+                        "exp_samples": [
+                            {"labels": f'{record}{{model="arrived"}}', "value": 5},
+                            {"labels": f'{record}{{model="late"}}', "value": 5},
+                            # (4m, 9m]: 4 -> 6, restart, 0 -> 2: 2 + 2.
+                            {"labels": f'{record}{{model="restarted"}}', "value": 4},
+                        ],
+                    }
+                ],
+            }
+        ],
+        "rule_files": [RECORDING_RULE_FILE],
+        "evaluation_interval": "5m",
+    }
+    test_file = tmp_path / "late.yaml"
+    test_file.write_text(json.dumps(cases), encoding="utf-8")
+    promtool_test_rules(find_tool("promtool", PROMETHEUS_HINT), test_file)
