@@ -389,9 +389,15 @@ def backfill_recording_rules(
         shutil.rmtree(server.storage.parent, ignore_errors=True)
 
 
-def build_blocks(scenario: Scenario, promtool: str, blocks: Path, prometheus: str) -> int:
+def build_blocks(
+    scenario: Scenario,
+    promtool: str,
+    blocks: Path,
+    prometheus: str,
+    recorded_from: float | None = None,
+) -> int:
     """Generate the scenario, backfill it into `blocks` and add the recording rules' series
-    over the whole dataset; returns the number of raw samples."""
+    from `recorded_from` (default: the start) to the end; returns the number of raw samples."""
     with tempfile.TemporaryDirectory(prefix="llm-o11y-om-") as scratch:
         openmetrics = Path(scratch) / "dataset.om"
         samples = write_openmetrics(stored_families(simulate(scenario), scenario), openmetrics)
@@ -400,9 +406,8 @@ def build_blocks(scenario: Scenario, promtool: str, blocks: Path, prometheus: st
         openmetrics.unlink()
         recorded = Path(scratch) / "recorded"
         # Past the end by a window and its delay, so the last samples are recorded too.
-        backfill_recording_rules(
-            promtool, prometheus, staging, scenario.start, scenario.end + 600, recorded
-        )
+        first = scenario.start if recorded_from is None else recorded_from
+        backfill_recording_rules(promtool, prometheus, staging, first, scenario.end + 600, recorded)
         # Assembled beside the cache entry and renamed into place, so a concurrent build of the
         # same dataset never sees half of one.
         assembling = Path(scratch) / "assembled"
