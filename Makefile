@@ -131,9 +131,10 @@ MINUTES ?= 10
 demo: venv ## send MINUTES (default 10) of generated LLM traffic to the local collector
 	$(BIN)/python -m tools.loadgen --endpoint http://127.0.0.1:4317 --minutes $(MINUTES)
 
+BENCH_ARGS ?=
 .PHONY: bench
-bench: venv $(CACHE_BIN)/prometheus ## time every dashboard's PromQL over 24 h, 7 d and 30 d of a 50-user, 30-day dataset
-	$(BIN)/python -m tools.bench
+bench: venv $(CACHE_BIN)/prometheus ## time every dashboard from recorded and raw series over 24 h, 7 d and 30 d (BENCH_ARGS="--users 50 --days 7")
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 REPORT_MONTH ?= $(shell date -u -d "$$(date -u +%Y-%m-01) -1 day" +%Y-%m)
 .PHONY: report

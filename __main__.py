@@ -19,7 +19,11 @@ dashboards = Dashboards(
 )
 alerting = Alerting(
     "alerting",
-    AlertingArgs(settings.alerting, target.grafana_provider),
+    AlertingArgs(
+        settings.alerting,
+        target.grafana_provider,
+        recording_datasource_uid=target.recording_datasource_uid,
+    ),
     pulumi.ResourceOptions(depends_on=[datasources, dashboards]),
 )
 

@@ -1,13 +1,14 @@
 """Grafana-managed alerting as code: rule groups in a fixed-UID folder, contact points from
 stack config and the one notification policy, identical on both targets.
 
-Each rule (components/alert_rules.py) becomes three stages: the query (A), a reduce to the last
+Each rule (alerts/) becomes three stages: the query (A), a reduce to the last
 value (B) and a threshold on it (C, the condition). The comparison lives in C, so a healthy
 series stays a series (Normal) instead of vanishing (No Data), and instance labels survive.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -17,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumiverse_grafana as grafana
 
-from components.alert_rules import (
+from alerts import (
     GROUP_INTERVALS,
     VALUE,
     AlertRule,
@@ -27,6 +28,10 @@ from components.alert_rules import (
 from components.datasources import LOKI_UID, PROMETHEUS_UID
 from components.settings import AlertingSettings, Receiver
 from dashboards.spec import Folder
+from vocabulary.pricing import PricingTable, load_pricing
+from vocabulary.recording import GROUP as RECORDING_GROUP
+from vocabulary.recording import INTERVAL_SECONDS as RECORDING_INTERVAL_SECONDS
+from vocabulary.recording import RecordingRule, recording_rules
 
 ALERT_FOLDER = Folder("llm-o11y-alerts", "LLM Alerts")
 EXPRESSION_UID = "__expr__"
@@ -36,6 +41,8 @@ QUERY_INTERVAL_MS = 1000
 QUERY_MAX_DATA_POINTS = 43_200
 GROUP_BY = ["alertname", "severity"]
 SEVERITY_ORDER = ("critical", "warning", "info")
+# A recording query reads its 5-minute window, the minute before it and 10 minutes of look-back.
+RECORDING_LOOKBACK_SECONDS = 1200
 
 
 class AlertLinkError(ValueError):
@@ -192,6 +199,41 @@ def rule_args(
     )
 
 
+def recording_rule_args(
+    rule: RecordingRule, target_datasource_uid: str
+) -> grafana.alerting.RuleGroupRuleArgs:
+    """A Grafana-managed recording rule: query A, recorded as `rule.record` into the target
+    datasource. Its range reaches back over the window, its delay and the look-back before it."""
+    model = {
+        "refId": "A",
+        "datasource": {"type": "prometheus", "uid": PROMETHEUS_UID},
+        "editorMode": "code",
+        "expr": rule.expr,
+        "instant": True,
+        "range": False,
+        "intervalMs": QUERY_INTERVAL_MS,
+        "maxDataPoints": QUERY_MAX_DATA_POINTS,
+    }
+    return grafana.alerting.RuleGroupRuleArgs(
+        uid="llm-rec-" + hashlib.sha256(rule.record.encode()).hexdigest()[:16],
+        name=rule.record,
+        datas=[
+            grafana.alerting.RuleGroupRuleDataArgs(
+                ref_id="A",
+                datasource_uid=PROMETHEUS_UID,
+                relative_time_range=grafana.alerting.RuleGroupRuleDataRelativeTimeRangeArgs(
+                    from_=RECORDING_LOOKBACK_SECONDS, to=0
+                ),
+                model=json.dumps(model, sort_keys=True),
+            )
+        ],
+        is_paused=False,
+        record=grafana.alerting.RuleGroupRuleRecordArgs(
+            metric=rule.record, from_="A", target_datasource_uid=target_datasource_uid
+        ),
+    )
+
+
 # --- contact points and the notification policy ------------------------------------------------
 
 
@@ -275,6 +317,10 @@ class AlertingArgs:
     provider: grafana.Provider
     # Rendered dashboards (uid -> JSON model) whose panels rules link; None: the program's own.
     dashboards: Mapping[str, Mapping[str, Any]] | None = None
+    # Where the recording rules write (Target.recording_datasource_uid).
+    recording_datasource_uid: str = PROMETHEUS_UID
+    # The prices token-only apps are recorded at; None: configs/pricing.yaml.
+    pricing: PricingTable | None = None
 
 
 class Alerting(pulumi.ComponentResource):
@@ -314,6 +360,19 @@ class Alerting(pulumi.ComponentResource):
             )
             for group, interval in GROUP_INTERVALS.items()
         }
+        # Recording rules, Grafana-managed on both targets: one resource type, and no Prometheus
+        # or Mimir ruler to configure per target.
+        self.recording_group = grafana.alerting.RuleGroup(
+            f"{name}-recorded-series",
+            name=RECORDING_GROUP,
+            folder_uid=self.folder.uid,
+            interval_seconds=RECORDING_INTERVAL_SECONDS,
+            rules=[
+                recording_rule_args(rule, args.recording_datasource_uid)
+                for rule in recording_rules(args.pricing or load_pricing())
+            ],
+            opts=child,
+        )
         self.contact_points = {
             receiver.name: grafana.alerting.ContactPoint(
                 f"{name}-contact-{_slug(receiver.name)}",

@@ -23,6 +23,8 @@ from components.settings import CloudSettings, FleetSettings, Settings
 from components.target import DatasourceEndpoint, DatasourceEndpoints, Target, app_env_blocks
 
 READ_SCOPES: Final = ("metrics:read", "logs:read", "traces:read")
+# The stack's built-in Prometheus datasource (FIELD-NOTES: built-in Cloud datasource UIDs).
+CLOUD_PROMETHEUS_UID: Final = "grafanacloud-prom"
 WRITE_SCOPES: Final = ("metrics:write", "logs:write", "traces:write")
 # Managing datasources, folders, dashboards and alerting needs the Admin basic role.
 SERVICE_ACCOUNT_ROLE: Final = "Admin"
@@ -210,6 +212,10 @@ class CloudStack(pulumi.ComponentResource):
                     teams=args.fleet.teams,
                 ),
             },
+            # Our `prometheus` datasource holds a read-only token; Grafana Cloud's own Prometheus
+            # datasource may write to the same hosted Prometheus, so recorded series land where
+            # the dashboards read them.
+            recording_datasource_uid=CLOUD_PROMETHEUS_UID,
         )
         self.register_outputs({"grafanaUrl": stack.url, "stackSlug": stack.slug})
 

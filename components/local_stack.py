@@ -249,6 +249,10 @@ def grafana_service(local: LocalSettings, admin_password: pulumi.Output[str]) ->
             "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
             "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
             "GF_NEWS_NEWS_FEED_ENABLED=false",
+            # Grafana-managed recording rules (vocabulary/recording.py) write to the prometheus
+            # datasource, whose Prometheus takes remote writes.
+            "GF_FEATURE_TOGGLES_ENABLE=grafanaManagedRecordingRules",
+            "GF_RECORDING_RULES_ENABLED=true",
         ],
     )
 

@@ -41,6 +41,8 @@ class Target:
     endpoints: DatasourceEndpoints
     # Stack outputs a user needs: Grafana URL, OTLP endpoints, the env block for apps.
     exports: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The datasource Grafana writes recorded series to: one the `prometheus` datasource reads.
+    recording_datasource_uid: str = "prometheus"
 
 
 def build_target(settings: Settings) -> Target:

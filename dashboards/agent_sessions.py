@@ -20,7 +20,6 @@ from typing import Final
 from grafana_foundation_sdk.builders import dashboard
 
 from dashboards.panels import (
-    CLAUDE_CODE_EVENTS,
     LOKI,
     PROMETHEUS,
     Section,
@@ -34,19 +33,20 @@ from dashboards.panels import (
     top_bars,
 )
 from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec
+from vocabulary import names
 
 UID: Final = "llm-agent-sessions"
 RANGE: Final = "[$__range]"
 RATE: Final = "[$__rate_interval]"
 
-SESSIONS: Final = "claude_code_session_count_total"
-COST: Final = "claude_code_cost_usage_USD_total"
-ACTIVE_TIME: Final = "claude_code_active_time_seconds_total"
+SESSIONS: Final = names.CLAUDE_CODE_SESSIONS
+COST: Final = names.CLAUDE_CODE_COST
+ACTIVE_TIME: Final = names.CLAUDE_CODE_ACTIVE_TIME
 # Claude Code's metric export interval (OTEL_METRIC_EXPORT_INTERVAL, default 60000 ms).
 EXPORT_INTERVAL_SECONDS: Final = 60
 # A running process has at least one sample in any window this long (one export may be late).
 ACTIVE_WINDOW: Final = "[2m]"
-EVENTS: Final = CLAUDE_CODE_EVENTS
+EVENTS: Final = names.CLAUDE_CODE_EVENTS
 
 
 # Queries (the number tests import these) ------------------------------------------------------

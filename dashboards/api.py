@@ -34,17 +34,18 @@ from dashboards.traces_latency import (
     span_error_ratio,
     span_quantile,
 )
+from vocabulary import names
 
 UID: Final = "llm-api"
 RANGE: Final = "[$__range]"
 RATE: Final = "[$__rate_interval]"
 
-HTTP_REQUESTS: Final = "http_server_request_duration_seconds_count"
+HTTP_REQUESTS: Final = names.HTTP_REQUESTS
 ENDPOINT: Final = ("job", "http_route")
 SERVER_SPANS: Final = 'span_kind="SPAN_KIND_SERVER"'
 SERVER_ENDPOINT: Final = ("service", "span_name")
-LLM_CALLS: Final = "gen_ai_client_operation_duration_seconds_count"
-LLM_CALL_BUCKETS: Final = "gen_ai_client_operation_duration_seconds_bucket"
+LLM_CALLS: Final = names.APP_CALLS
+LLM_CALL_BUCKETS: Final = names.APP_CALL_BUCKETS
 
 
 # Queries (the number tests import these) ------------------------------------------------------
@@ -72,9 +73,7 @@ def responses_by_status(function: str, window: str) -> str:
 
 def latency_buckets() -> str:
     """Requests per duration bucket and step, for the heatmap (Grafana de-accumulates `le`)."""
-    return (
-        f"sum by (le) (increase(traces_spanmetrics_latency_bucket{{{SERVER_SPANS}}}[$__interval]))"
-    )
+    return f"sum by (le) (increase({names.SPAN_LATENCY}_bucket{{{SERVER_SPANS}}}[$__interval]))"
 
 
 def llm_error_percent_by_service(window: str) -> str:

@@ -6,7 +6,8 @@
   Prometheus-exporter ones;
 - the time picker governs every panel (no fixed `[24h]`) unless the title names its window;
 - counters grow per series, then get summed (observed_increase(): a series lives one session, so
-  increase()'s extrapolation past its end would overcount), rates use `$__rate_interval`;
+  increase()'s extrapolation past its end would overcount), read from the recorded 5-minute
+  windows (vocabulary/recording.py), rates as each step's recorded windows over the step;
 - events are filtered by `event_name="tool_result"` (structured metadata), not
   `event_name="claude_code.tool_result"` with `| json` (the line is not JSON);
 - hourly bars use a 1h interval instead of a sliding `rate(...[1h])`; the anomaly ratio divides
@@ -24,14 +25,13 @@ from typing import Any, Final
 from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.models import dashboard as dashboard_models
 
-from dashboards.cost_tokens import sum_observed
 from dashboards.panels import (
-    CLAUDE_CODE_EVENTS,
     LOKI,
     OWN_INTERVAL,
     PICKER_RANGE,
     PROMETHEUS,
     Section,
+    Window,
     bar_chart_panel,
     build_dashboard,
     gauge_panel,
@@ -42,68 +42,87 @@ from dashboards.panels import (
     timeseries_panel,
     top_bars,
 )
-from dashboards.pricing import CLAUDE_CODE_TOKENS, PriceKind, derived_cost, price_list
 from dashboards.spec import COST_FOLDER, DashboardSpec
+from vocabulary import measures, names
+from vocabulary.pricing import (
+    CLAUDE_CODE_TOKENS,
+    PriceKind,
+    derived_cost,
+    load_pricing,
+    price_list,
+)
 
 UID: Final = "claude-code"
 TIMEZONE: Final = "utc"
 
-COST: Final = "claude_code_cost_usage_USD_total"
-TOKENS: Final = "claude_code_token_usage_tokens_total"
-SESSIONS: Final = "claude_code_session_count_total"
-LINES: Final = "claude_code_lines_of_code_count_total"
-EDIT_DECISIONS: Final = "claude_code_code_edit_tool_decision_total"
-ACTIVE_TIME: Final = "claude_code_active_time_seconds_total"
-EVENTS: Final = CLAUDE_CODE_EVENTS
+COST: Final = names.CLAUDE_CODE_COST
+TOKENS: Final = names.CLAUDE_CODE_TOKENS
+LINES: Final = names.CLAUDE_CODE_LINES
+EDIT_DECISIONS: Final = names.CLAUDE_CODE_EDIT_DECISIONS
+ACTIVE_TIME: Final = names.CLAUDE_CODE_ACTIVE_TIME
+EVENTS: Final = names.CLAUDE_CODE_EVENTS
 
 RANGE: Final = PICKER_RANGE
 SEVEN_DAYS: Final = "[7d]"
+# Rate panels read the recorded 5-minute windows: never a finer step.
+RATE_STEP: Final = measures.MIN_INTERVAL
 
 
 def events(name: str) -> str:
     return f'{EVENTS} | event_name="{name}"'
 
 
+def counted(
+    metric: str, window: Window | str, by: list[str] | None = None, matchers: str = ""
+) -> str:
+    return measures.increase(metric, window, by or [], matchers)
+
+
 # Queries (the number tests import these) ------------------------------------------------------
 
-BURN_RATE: Final = f"3600 * sum by (model) (rate({COST}[$__rate_interval]))"
-COST_TOTAL: Final = sum_observed(COST, RANGE)
-COST_DAILY_AVERAGE_7D: Final = f"{sum_observed(COST, SEVEN_DAYS)} / 7"
-CACHE_WRITE_COST: Final = derived_cost(CLAUDE_CODE_TOKENS, RANGE, token_types=["cacheCreation"])
-INPUT_COST: Final = derived_cost(CLAUDE_CODE_TOKENS, RANGE, token_types=["input"])
-ACCEPTED_EDITS: Final = EDIT_DECISIONS + '{decision="accept"}'
+BURN_RATE: Final = f"3600 * {measures.per_second(COST, [names.MODEL])}"
+COST_TOTAL: Final = counted(COST, RANGE)
+COST_DAILY_AVERAGE_7D: Final = f"{counted(COST, SEVEN_DAYS)} / 7"
+CACHE_WRITE_COST: Final = derived_cost(
+    CLAUDE_CODE_TOKENS, RANGE, token_types=["cacheCreation"], table=load_pricing()
+)
+INPUT_COST: Final = derived_cost(
+    CLAUDE_CODE_TOKENS, RANGE, token_types=["input"], table=load_pricing()
+)
+ACCEPTED: Final = '{decision="accept"}'
 ACCEPTANCE_RATE: Final = (
-    f"100 * {sum_observed(ACCEPTED_EDITS, RANGE)} / {sum_observed(EDIT_DECISIONS, RANGE)}"
+    f"100 * {counted(EDIT_DECISIONS, RANGE, matchers=ACCEPTED)} / {counted(EDIT_DECISIONS, RANGE)}"
 )
 FORECAST_MONTH: Final = f"{COST_TOTAL} / $__range_s * 86400 * days_in_month()"
 # Sessions with any sample in the range: a resumed session (a new process, same session.id)
 # is one session.
-SESSIONS_ACTIVE: Final = f"count(count by (session_id) (max_over_time({SESSIONS}[$__range])))"
-CLI_STARTS: Final = sum_observed(SESSIONS, RANGE)
-TOKENS_TOTAL: Final = sum_observed(TOKENS, RANGE)
+SESSIONS_ACTIVE: Final = measures.sessions_active(RANGE)
+CLI_STARTS: Final = counted(names.CLAUDE_CODE_SESSIONS, RANGE)
+TOKENS_TOTAL: Final = counted(TOKENS, RANGE)
 COST_PER_SESSION: Final = f"{COST_TOTAL} / {SESSIONS_ACTIVE}"
 TOKENS_PER_SESSION: Final = f"{TOKENS_TOTAL} / {SESSIONS_ACTIVE}"
-ACTIVE_TIME_PER_SESSION: Final = f"{sum_observed(ACTIVE_TIME, RANGE)} / {SESSIONS_ACTIVE}"
+ACTIVE_TIME_PER_SESSION: Final = f"{counted(ACTIVE_TIME, RANGE)} / {SESSIONS_ACTIVE}"
 COST_PER_1K_TOKENS: Final = f"1000 * {COST_TOTAL} / {TOKENS_TOTAL}"
-ACTIVE_TIME_BY_TYPE: Final = sum_observed(ACTIVE_TIME, RANGE, ["type"])
-TOKENS_BY_MODEL: Final = sum_observed(TOKENS, RANGE, ["model"])
-LINES_BY_TYPE: Final = sum_observed(LINES, RANGE, ["type"])
-CACHE_READ_TOKENS: Final = TOKENS + '{type="cacheRead"}'
-PROMPT_TOKENS: Final = TOKENS + '{type=~"input|cacheRead|cacheCreation"}'
+ACTIVE_TIME_BY_TYPE: Final = counted(ACTIVE_TIME, RANGE, [names.TOKEN_TYPE])
+TOKENS_BY_MODEL: Final = counted(TOKENS, RANGE, [names.MODEL])
+LINES_BY_TYPE: Final = counted(LINES, RANGE, [names.TOKEN_TYPE])
+CACHE_READ: Final = '{type="cacheRead"}'
+PROMPT: Final = f'{{type=~"{measures.CLAUDE_CODE_PROMPT_TYPES}"}}'
 CACHE_HIT_RATE: Final = (
-    f"100 * {sum_observed(CACHE_READ_TOKENS, RANGE)} / {sum_observed(PROMPT_TOKENS, RANGE)}"
+    f"100 * {counted(TOKENS, RANGE, matchers=CACHE_READ)} / "
+    f"{counted(TOKENS, RANGE, matchers=PROMPT)}"
 )
-TOKENS_DAILY_AVERAGE_7D: Final = f"{sum_observed(TOKENS, SEVEN_DAYS)} / 7"
+TOKENS_DAILY_AVERAGE_7D: Final = f"{counted(TOKENS, SEVEN_DAYS)} / 7"
 TOKENS_PER_DOLLAR_BY_MODEL: Final = (
-    f"{sum_observed(TOKENS, RANGE, ['model'])} / {sum_observed(COST, RANGE, ['model'])}"
+    f"{counted(TOKENS, RANGE, [names.MODEL])} / {counted(COST, RANGE, [names.MODEL])}"
 )
-COST_PER_HOUR: Final = sum_observed(COST, OWN_INTERVAL)
-TOKENS_LAST_7D: Final = sum_observed(TOKENS, SEVEN_DAYS)
+COST_PER_HOUR: Final = counted(COST, OWN_INTERVAL)
+TOKENS_LAST_7D: Final = counted(TOKENS, SEVEN_DAYS)
 # NaN, shown as "no data", while Prometheus holds no week before the last one.
-TOKENS_PREVIOUS_7D: Final = f"{sum_observed(TOKENS, '[7d] offset 7d')} or vector(NaN)"
-COST_ANOMALY: Final = f"100 * sum(rate({COST}[$__rate_interval])) / sum(rate({COST}[1d]))"
-LINES_PER_MINUTE: Final = f"60 * sum by (type) (rate({LINES}[$__rate_interval]))"
-TOKENS_PER_MINUTE: Final = f"60 * sum by (type) (rate({TOKENS}[$__rate_interval]))"
+TOKENS_PREVIOUS_7D: Final = f"{counted(TOKENS, '[7d] offset 7d')} or vector(NaN)"
+COST_ANOMALY: Final = f"100 * {measures.per_second(COST)} / ({counted(COST, '[1d]')} / 86400)"
+LINES_PER_MINUTE: Final = f"60 * {measures.per_second(LINES, [names.TOKEN_TYPE])}"
+TOKENS_PER_MINUTE: Final = f"60 * {measures.per_second(TOKENS, [names.TOKEN_TYPE])}"
 
 TOOL_USES: Final = f"sum by (tool_name) (count_over_time({events('tool_result')} [$__range]))"
 PROMPTS_PER_HOUR: Final = f"sum(count_over_time({events('user_prompt')} [$__interval]))"
@@ -144,10 +163,11 @@ def _cost_overview() -> Section:
         [
             timeseries_panel(
                 "Real-Time Cost Burn Rate (USD per hour)",
-                "Spend rate by model, in USD per hour: per-session cost counters' rate over "
-                "$__rate_interval, summed. From claude_code.cost.usage.",
+                "Spend rate by model, in USD per hour: the recorded 5-minute windows of each step, "
+                "summed. From claude_code.cost.usage.",
                 "currencyUSD",
                 promql(BURN_RATE, "{{model}}"),
+                interval=RATE_STEP,
                 width=8,
             ),
             stat_panel(
@@ -164,7 +184,8 @@ def _cost_overview() -> Section:
             stat_panel(
                 "Cache Write Cost",
                 f"Derived: cache-creation tokens x each model's cache write price, {PICKER}. "
-                f"{price_list([PriceKind.CACHE_WRITE], ['anthropic'])} {ASSUMPTIONS}",
+                f"{price_list([PriceKind.CACHE_WRITE], ['anthropic'], load_pricing())} "
+                f"{ASSUMPTIONS}",
                 "currencyUSD",
                 promql(CACHE_WRITE_COST, "Cache writes", instant=True),
                 width=4,
@@ -173,7 +194,7 @@ def _cost_overview() -> Section:
             stat_panel(
                 "Regular Input Cost",
                 f"Derived: uncached input tokens x each model's input price, {PICKER}. "
-                f"{price_list([PriceKind.INPUT], ['anthropic'])} {ASSUMPTIONS}",
+                f"{price_list([PriceKind.INPUT], ['anthropic'], load_pricing())} {ASSUMPTIONS}",
                 "currencyUSD",
                 promql(INPUT_COST, "Input", instant=True),
                 width=4,
@@ -385,11 +406,12 @@ def _anomaly_and_patterns() -> Section:
         [
             timeseries_panel(
                 "Cost Anomaly Detection (vs trailing 24h average)",
-                "Spend rate over $__rate_interval as a percentage of the trailing 24 h average "
-                "rate (100 % = a usual pace; night-time 0 % and working-hours peaks are normal, "
-                "a sustained spike is not).",
+                "Spend rate over each step (recorded 5-minute windows) as a percentage of the "
+                "trailing 24 h average rate (100 % = a usual pace; night-time 0 % and "
+                "working-hours peaks are normal, a sustained spike is not).",
                 "percent",
                 promql(COST_ANOMALY, "% of 24h average"),
+                interval=RATE_STEP,
                 width=8,
             ),
             timeseries_panel(
@@ -421,18 +443,20 @@ def _velocity_and_distribution() -> Section:
         [
             timeseries_panel(
                 "Code Modification Velocity (lines/min)",
-                "Lines added and removed per minute: per-session rate over $__rate_interval, "
+                "Lines added and removed per minute: the recorded 5-minute windows of each step, "
                 "summed, x 60 (claude_code.lines_of_code.count).",
                 "short",
                 promql(LINES_PER_MINUTE, "{{type}}"),
+                interval=RATE_STEP,
                 width=6,
             ),
             timeseries_panel(
                 "Token Usage Rate (tokens/min)",
-                "Tokens per minute by type (per-session rate over $__rate_interval, summed, "
+                "Tokens per minute by type (the recorded 5-minute windows of each step, summed, "
                 "x 60); the legend table gives each type's mean and max.",
                 "short",
                 promql(TOKENS_PER_MINUTE, "{{type}}"),
+                interval=RATE_STEP,
                 width=6,
             ),
             bar_chart_panel(

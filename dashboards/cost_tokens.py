@@ -16,7 +16,6 @@ from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.models import dashboard as dashboard_models
 
 from dashboards.panels import (
-    CLAUDE_CODE_EVENTS,
     FULL_WIDTH,
     LOKI,
     OWN_INTERVAL,
@@ -28,7 +27,6 @@ from dashboards.panels import (
     daily_bars,
     log_table_panel,
     logql,
-    observed_increase,
     promql,
     promql_table,
     stat_panel,
@@ -36,8 +34,9 @@ from dashboards.panels import (
     timeseries_panel,
     top_bars,
 )
-from dashboards.pricing import GENAI_TOKENS, PriceKind, derived_cost, price_list
 from dashboards.spec import COST_FOLDER, DashboardSpec
+from vocabulary import measures, names
+from vocabulary.pricing import PriceKind, load_pricing, price_list
 
 UID: Final = "llm-cost-tokens"
 TIMEZONE: Final = "utc"
@@ -46,140 +45,54 @@ TIMEZONE: Final = "utc"
 RANGE: Final = PICKER_RANGE
 DAILY: Final = OWN_INTERVAL
 
-CLAUDE_CODE_COST: Final = "claude_code_cost_usage_USD_total"
-CLAUDE_CODE_TOKENS: Final = "claude_code_token_usage_tokens_total"
-CLAUDE_CODE_SESSIONS: Final = "claude_code_session_count_total"
-APP_COST: Final = "gen_ai_usage_cost_USD_sum"
-APP_TOKENS: Final = "gen_ai_client_token_usage_sum"
-# Successful LLM calls: a failed call costs nothing, so it would make calls look cheaper.
-APP_CALLS: Final = 'gen_ai_client_operation_duration_seconds_count{error_type=""}'
-
-API_REQUESTS: Final = f'{CLAUDE_CODE_EVENTS} | event_name="api_request"'
-JSONL_RECORDS: Final = '{service_name="llm-cost-jsonl"} | json | __error__=""'
+API_REQUESTS: Final = f'{names.CLAUDE_CODE_EVENTS} | event_name="api_request"'
+JSONL_RECORDS: Final = f'{names.JSONL_STREAM} | json | __error__=""'
 MIN_REQUEST_COST: Final = "min_request_cost"
+SOURCE: Final = [names.SERVICE]
+OPERATION: Final = [names.SERVICE, names.OPERATION]
 
 
 # Queries (the number tests import these) ------------------------------------------------------
 
 
-def _grouping(by: Sequence[str]) -> str:
-    return f" by ({', '.join(by)})" if by else ""
-
-
-def sum_increase(metric: str, window: Window | str, by: Sequence[str] = ()) -> str:
-    """increase() per series, summed: exact for series that live for days (the apps')."""
-    return f"sum{_grouping(by)} (increase({metric}{Window.of(window).range()}))"
-
-
-def sum_observed(metric: str, window: Window | str, by: Sequence[str] = ()) -> str:
-    """observed_increase() per series, summed: for Claude Code's per-session series, where
-    increase()'s extrapolation past each series' end adds up to about 1 % a day."""
-    return f"sum{_grouping(by)} ({observed_increase(metric, window)})"
-
-
-def app_cost(window: Window | str, by: Sequence[str]) -> str:
-    """Apps' USD by `by`: their own gen_ai.usage.cost where they emit it; for label sets that
-    have no cost series, their tokens priced from the pricing table (`or` keeps the first)."""
-    return f"({sum_increase(APP_COST, window, by)} or {derived_cost(GENAI_TOKENS, window, by)})"
-
-
 def cost_by_source(window: Window | str) -> str:
-    """USD by service_name: Claude Code (claude-code and claude-code-desktop) and each app."""
-    claude_code = sum_observed(CLAUDE_CODE_COST, window, ["service_name"])
-    return f"({claude_code} or {app_cost(window, ['service_name'])})"
+    """USD by service_name: Claude Code (service_name="claude-code") and each app."""
+    return measures.spend(window, SOURCE)
 
 
 def total_cost(window: Window | str) -> str:
-    return f"sum({cost_by_source(window)})"
-
-
-def _relabel(expr: str, target: str, source: str) -> str:
-    return f'label_replace({expr}, "{target}", "$1", "{source}", "(.*)")'
+    return measures.spend(window)
 
 
 def cost_by_model(window: Window | str) -> str:
-    """USD by model: Claude Code's `model` and the apps' `gen_ai_response_model`, merged."""
-    claude_code = sum_observed(CLAUDE_CODE_COST, window, ["model"])
-    apps = _relabel(
-        app_cost(window, ["service_name", "gen_ai_response_model"]),
-        "model",
-        "gen_ai_response_model",
-    )
-    return f"sum by (model) ({claude_code} or {apps})"
-
-
-def _token_kind(expr: str, label: str, prompt_types: str, completion_types: str) -> str:
-    prompt = f'label_replace({expr}, "kind", "prompt", "{label}", "{prompt_types}")'
-    return f'label_replace({prompt}, "kind", "completion", "{label}", "{completion_types}")'
-
-
-def tokens_by_kind(window: Window | str) -> str:
-    """Prompt (everything the model read: new input, cache reads and cache writes) and
-    completion (output) tokens, Claude Code and apps together."""
-    claude_code = _token_kind(
-        sum_observed(CLAUDE_CODE_TOKENS, window, ["type"]),
-        "type",
-        "input|cacheRead|cacheCreation",
-        "output",
-    )
-    apps = _token_kind(
-        sum_increase(APP_TOKENS, window, ["gen_ai_token_type"]),
-        "gen_ai_token_type",
-        "input",
-        "output",
-    )
-    return f"sum by (kind) ({claude_code} or {apps})"
-
-
-def tokens_by_model_type(window: Window | str) -> str:
-    claude_code = sum_observed(CLAUDE_CODE_TOKENS, window, ["model", "type"])
-    apps = _relabel(
-        _relabel(
-            sum_increase(APP_TOKENS, window, ["gen_ai_response_model", "gen_ai_token_type"]),
-            "model",
-            "gen_ai_response_model",
-        ),
-        "type",
-        "gen_ai_token_type",
-    )
-    return f"sum by (model, type) ({claude_code} or {apps})"
-
-
-def tokens_by_source(window: Window | str) -> str:
-    claude_code = sum_observed(CLAUDE_CODE_TOKENS, window, ["service_name"])
-    return f"({claude_code} or {sum_increase(APP_TOKENS, window, ['service_name'])})"
+    """USD by model: Claude Code's `model` and the apps' response model, merged."""
+    return measures.spend(window, [names.MODEL])
 
 
 TOTAL_COST: Final = total_cost(RANGE)
 DAILY_COST_BY_SOURCE: Final = cost_by_source(DAILY)
-DAILY_TOKENS_BY_KIND: Final = tokens_by_kind(DAILY)
+DAILY_TOKENS_BY_KIND: Final = measures.tokens_by_kind(DAILY)
 DAILY_COST_BY_MODEL: Final = cost_by_model(DAILY)
 DAILY_TOTAL_COST: Final = total_cost(DAILY)
 COST_BY_MODEL: Final = cost_by_model(RANGE)
-TOKENS_BY_MODEL_TYPE: Final = tokens_by_model_type(RANGE)
+TOKENS_BY_MODEL_TYPE: Final = measures.tokens_by_model_type(RANGE)
 # The month so far is the panel's range (relative time now/M): run rate x days in the month.
 PROJECTED_MONTH: Final = f"{TOTAL_COST} / $__range_s * 86400 * days_in_month()"
-TOP_USERS: Final = f"topk(10, {sum_observed(CLAUDE_CODE_COST, RANGE, ['user_email'])})"
-COST_PER_1K_TOKENS_BY_SOURCE: Final = f"1000 * {cost_by_source(RANGE)} / {tokens_by_source(RANGE)}"
-OPERATION: Final = ("service_name", "gen_ai_operation_name")
-COST_PER_CALL_BY_OPERATION: Final = (
-    f"{app_cost(RANGE, OPERATION)} / {sum_increase(APP_CALLS, RANGE, OPERATION)}"
+TOP_USERS: Final = f"topk(10, {measures.increase(names.CLAUDE_CODE_COST, RANGE, [names.USER])})"
+COST_PER_1K_TOKENS_BY_SOURCE: Final = (
+    f"1000 * {cost_by_source(RANGE)} / {measures.tokens_by_source(RANGE)}"
 )
+COST_PER_CALL_BY_OPERATION: Final = measures.cost_per_call(RANGE, OPERATION)
 APP_CALLS_PER_DOLLAR: Final = (
-    f"{sum_increase(APP_CALLS, RANGE, ['service_name'])} / {app_cost(RANGE, ['service_name'])}"
+    f"{measures.priced_calls(RANGE, SOURCE)} / {measures.spend(RANGE, SOURCE, measures.APPS)}"
 )
 HOURLY_COST_BY_SOURCE: Final = cost_by_source(OWN_INTERVAL)
-# Sessions with any sample in the range (a resumed session is one session, not two).
-CLAUDE_CODE_SESSIONS_ACTIVE: Final = (
-    f"count(count by (session_id) (max_over_time({CLAUDE_CODE_SESSIONS}{RANGE.range()})))"
-)
+CLAUDE_CODE_SESSIONS_ACTIVE: Final = measures.sessions_active(RANGE)
 CLAUDE_CODE_COST_PER_SESSION: Final = (
-    f"{sum_observed(CLAUDE_CODE_COST, RANGE)} / {CLAUDE_CODE_SESSIONS_ACTIVE}"
+    f"{measures.increase(names.CLAUDE_CODE_COST, RANGE)} / {CLAUDE_CODE_SESSIONS_ACTIVE}"
 )
-CLAUDE_CODE_COST_BY_MODEL: Final = sum_observed(CLAUDE_CODE_COST, RANGE, ["model"])
-APP_COST_BY_MODEL: Final = (
-    f"sum by (gen_ai_response_model) ({app_cost(RANGE, ['service_name', 'gen_ai_response_model'])})"
-)
+CLAUDE_CODE_COST_BY_MODEL: Final = measures.increase(names.CLAUDE_CODE_COST, RANGE, [names.MODEL])
+APP_COST_BY_MODEL: Final = measures.spend(RANGE, [names.MODEL], measures.APPS)
 
 EVENT_COST: Final = f'sum_over_time({API_REQUESTS} | unwrap cost_usd | __error__="" [$__range])'
 EVENT_REQUESTS: Final = f"count_over_time({API_REQUESTS} [$__range])"
@@ -191,7 +104,8 @@ EXPENSIVE_REQUESTS: Final = f"{API_REQUESTS} | cost_usd >= ${MIN_REQUEST_COST}"
 
 def jsonl_sum(field: str, by: Sequence[str] = ()) -> str:
     records = f'{JSONL_RECORDS} | unwrap {field} | __error__=""'
-    return f"sum{_grouping(by)} (sum_over_time({records} [$__range]))"
+    grouping = f" by ({', '.join(by)})" if by else ""
+    return f"sum{grouping} (sum_over_time({records} [$__range]))"
 
 
 JSONL_COST_BY_MODEL: Final = jsonl_sum("cost_usd", ["model"])
@@ -209,7 +123,7 @@ SOURCES_NOTE: Final = (
 APP_PRICES_NOTE: Final = (
     "Apps without gen_ai.usage.cost are priced per service from their tokens, all input at the "
     "full input price (gen_ai.client.token.usage does not tell cached input apart). "
-    + price_list([PriceKind.INPUT, PriceKind.OUTPUT])
+    + price_list([PriceKind.INPUT, PriceKind.OUTPUT], table=load_pricing())
 )
 
 
@@ -491,7 +405,7 @@ def _cross_checks() -> Section:
                 "gen_ai.usage.cost, else tokens x list price), the metric side of the JSONL "
                 "cross-check.",
                 "currencyUSD",
-                promql(APP_COST_BY_MODEL, "{{gen_ai_response_model}}", instant=True),
+                promql(APP_COST_BY_MODEL, "{{model}}", instant=True),
                 width=6,
             ),
             stat_panel(

@@ -13,9 +13,8 @@ from typing import Final
 
 from grafana_foundation_sdk.builders import dashboard
 
-from dashboards.cost_tokens import SOURCES_NOTE, total_cost
+from dashboards.cost_tokens import SOURCES_NOTE
 from dashboards.panels import (
-    CLAUDE_CODE_EVENTS,
     LOKI,
     PROMETHEUS,
     Section,
@@ -29,18 +28,19 @@ from dashboards.panels import (
     top_bars,
 )
 from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec
+from vocabulary import measures, names
 
 UID: Final = "llm-mission-control"
 LAST_HOUR: Final = "[1h]"
 RANGE: Final = "[$__range]"
 RATE: Final = "[$__rate_interval]"
 
-HTTP_REQUESTS: Final = "http_server_request_duration_seconds_count"
-HTTP_DURATION_SUM: Final = "http_server_request_duration_seconds_sum"
+HTTP_REQUESTS: Final = names.HTTP_REQUESTS
+HTTP_DURATION_SUM: Final = names.HTTP_DURATION_SUM
 SERVER_ERRORS: Final = '{http_response_status_code=~"5.."}'
-SERVER_SPAN_BUCKETS: Final = 'traces_spanmetrics_latency_bucket{span_kind="SPAN_KIND_SERVER"}'
-LLM_CALLS: Final = "gen_ai_client_operation_duration_seconds_count"
-CLAUDE_CODE_COST: Final = "claude_code_cost_usage_USD_total"
+SERVER_SPAN_BUCKETS: Final = f'{names.SPAN_LATENCY}_bucket{{span_kind="SPAN_KIND_SERVER"}}'
+LLM_CALLS: Final = names.APP_CALLS
+CLAUDE_CODE_EVENTS: Final = names.CLAUDE_CODE_EVENTS
 
 
 # Queries (the number tests import these) ------------------------------------------------------
@@ -65,7 +65,7 @@ def average_response_time(window: str) -> str:
 
 def active_users(window: str) -> str:
     """Claude Code users whose cost grew in the window, i.e. who made at least one API request."""
-    by_user = f"sum by (user_email) (increase({CLAUDE_CODE_COST}{window}))"
+    by_user = measures.increase(names.CLAUDE_CODE_COST, window, [names.USER])
     return f"count({by_user} > 0) or vector(0)"
 
 
@@ -94,8 +94,8 @@ def llm_calls_per_minute() -> str:
 
 
 def spend_per_hour() -> str:
-    """USD per hour: every source's spend in each rate window, scaled to an hour."""
-    return f"{total_cost(RATE)} * 3600 / ($__rate_interval_ms / 1000)"
+    """USD per hour: every source's spend in each step (recorded windows), scaled to an hour."""
+    return measures.spend_per_hour()
 
 
 TOP_TOOLS: Final = (
@@ -108,10 +108,10 @@ TOP_USERS_BY_PROMPTS: Final = (
 )
 # The apps' JSONL call logs (seed 000) are the one signal that names an app's end user.
 TOP_APP_USERS: Final = (
-    'topk(10, sum by (user) (count_over_time({service_name="llm-cost-jsonl"} | json '
+    f"topk(10, sum by (user) (count_over_time({names.JSONL_STREAM} | json "
     f'| __error__="" | user != "" {RANGE})))'
 )
-RECENT_LOGS: Final = '{service_name=~".+"}'
+RECENT_LOGS: Final = names.ALL_STREAMS
 
 
 # Panels ---------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ APPS_NOTE: Final = (
     "a failure is a 5xx response."
 )
 SPAN_LATENCY_NOTE: Final = (
-    "From Tempo's span metrics of the apps' SERVER spans (traces_spanmetrics_latency, buckets "
+    f"From Tempo's span metrics of the apps' SERVER spans ({names.SPAN_LATENCY}, buckets "
     "0.1 s to 512 s). Not http.server.request.duration: its semantic-convention buckets stop at "
     "10 s, and LLM requests often take longer, so its quantiles would stop at 10 s. A quantile "
     "is interpolated inside its bucket: exact to the bucket's bounds."
@@ -153,7 +153,7 @@ def _kpis() -> Section:
                 "LLM cost (last 1h)",
                 f"USD spent in the hour before the picker's end, every source: {SOURCES_NOTE}",
                 "currencyUSD",
-                promql(total_cost(LAST_HOUR), "cost", instant=True),
+                promql(measures.spend(LAST_HOUR), "cost", instant=True),
                 width=4,
                 decimals=2,
             ),
@@ -218,10 +218,11 @@ def _traffic() -> Section:
             ),
             timeseries_panel(
                 "Spend rate (USD per hour)",
-                "Every source's spend over each rate window, scaled to USD per hour. "
-                + SOURCES_NOTE,
+                "Every source's spend in each step (its recorded 5-minute windows), scaled to "
+                "USD per hour. " + SOURCES_NOTE,
                 "currencyUSD",
                 promql(spend_per_hour(), "USD/h"),
+                interval=measures.MIN_INTERVAL,
             ),
             pie_panel(
                 "LLM calls by operation and model",

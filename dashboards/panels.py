@@ -8,7 +8,6 @@ any Grafana and still works unchanged on both targets.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -38,6 +37,9 @@ from grafana_foundation_sdk.models import prometheus as prometheus_models
 from grafana_foundation_sdk.models.common import DataSourceRef
 
 from components.datasources import LOKI_UID, PROMETHEUS_UID, TEMPO_UID
+from vocabulary.windows import OWN_INTERVAL, PICKER_RANGE, Window, observed_increase
+
+__all__ = ["OWN_INTERVAL", "PICKER_RANGE", "Window", "observed_increase"]
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,6 @@ LOKI: Final = DatasourceKind("loki", "ds_loki", LOKI_UID, "Loki")
 TEMPO: Final = DatasourceKind("tempo", "ds_tempo", TEMPO_UID, "Tempo")
 
 FULL_WIDTH: Final = 24
-# Claude Code's event streams: the CLI (and IDE extensions) and Claude Code Desktop report
-# different service.name values; every panel counts both (docs/telemetry.md).
-CLAUDE_CODE_SERVICES: Final = ("claude-code", "claude-code-desktop")
-CLAUDE_CODE_EVENTS: Final = f'{{service_name=~"{"|".join(CLAUDE_CODE_SERVICES)}"}}'
 Builder = cogbuilder.Builder[dashboard_models.Panel]
 
 
@@ -467,72 +465,3 @@ def log_table_panel(
     for transformation in transformations:
         panel = panel.with_transformation(transformation)
     return _with_targets(panel, targets)
-
-
-# Counter queries -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Window:
-    """A PromQL window: `[duration]`, optionally shifted. `Window("$__interval", "-$__interval")`
-    on a panel with interval 1d makes the point at midnight D cover day D itself (without the
-    offset it would cover the day before)."""
-
-    duration: str
-    offset: str | None = None
-
-    @classmethod
-    def of(cls, window: Window | str) -> Window:
-        """A Window from itself or from its text, e.g. `[1h]` or `[1d] offset -1d`."""
-        if isinstance(window, Window):
-            return window
-        match = re.fullmatch(r"\[([^\]:]+)\](?:\s+offset\s+(\S+))?", window.strip())
-        if match is None:
-            raise ValueError(f"not a PromQL window: {window!r}")
-        return cls(match.group(1), match.group(2))
-
-    def range(self) -> str:
-        return f"[{self.duration}]{_offset(self.offset)}"
-
-    def start(self) -> str:
-        """The offset that moves an instant selector to the window's start."""
-        if self.offset is None:
-            return _offset(self.duration)
-        if self.offset == f"-{self.duration}":
-            return ""
-        duration, shift = _LITERAL.fullmatch(self.duration), _LITERAL.fullmatch(self.offset)
-        if duration and shift and duration.group(2) == shift.group(2):
-            return _offset(f"{int(duration.group(1)) + int(shift.group(1))}{shift.group(2)}")
-        raise ValueError(f"cannot place the start of {self.range()}")
-
-
-_LITERAL = re.compile(r"(\d+)([smhdwy])")
-
-
-def _offset(offset: str | None) -> str:
-    return f" offset {offset}" if offset else ""
-
-
-PICKER_RANGE: Final = Window("$__range")
-OWN_INTERVAL: Final = Window("$__interval", "-$__interval")
-
-
-def observed_increase(selector: str, window: Window | str, *, carry: str = "10m") -> str:
-    """Per series, how much a counter's samples grew in `window`, without extrapolation: the
-    last sample minus the last one before the window (a series born inside the window counts
-    whole). increase() extrapolates half a sample interval past a series' last sample, which
-    series that live minutes to hours (one per Claude Code session) turn into a 0.5-1.2 %
-    overcount a day. A series that reset inside the window falls back to increase().
-
-    Meant for series that report every minute or so (OTLP exporters): the sample before the
-    window is looked for `carry` back, so a sparser series would count whole again.
-    """
-    span = Window.of(window)
-    # `- 0` drops the metric name that last_over_time keeps, so the label sets match.
-    last = f"(last_over_time({selector}{span.range()}) - 0)"
-    before = f"(last_over_time({selector}[{carry}]{span.start()}) - 0)"
-    lowest = f"min_over_time({selector}{span.range()})"
-    no_reset = f"(resets({selector}{span.range()}) == 0)"
-    continued = f"(({last} - {before}) and (({lowest} - {before}) >= 0) and {no_reset})"
-    born = f"(({last} unless {before}) and {no_reset})"
-    return f"({continued} or {born} or increase({selector}{span.range()}))"

@@ -17,7 +17,7 @@ from typing import Final
 import yaml
 from grafana_foundation_sdk.builders import dashboard
 
-from components.pipeline_alert_rules import EXPORTER_DROP_COUNTERS, summed_across
+from alerts.pipeline import EXPORTER_DROP_COUNTERS, summed_across
 from dashboards.panels import (
     PROMETHEUS,
     Section,
@@ -238,7 +238,7 @@ def _resources() -> Section:
 
 
 # Delivery: what the collector holds, drops and refuses (the "Telemetry pipeline" alert rules,
-# components/pipeline_alert_rules.py, watch the same signals) -----------------------------------
+# alerts/pipeline.py, watch the same signals) -----------------------------------
 
 COLLECTOR_CONFIG: Final = (
     Path(__file__).resolve().parent.parent / "configs/otel-collector/config.yaml"

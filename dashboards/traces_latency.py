@@ -16,7 +16,7 @@ from typing import Final
 
 from grafana_foundation_sdk.builders import dashboard
 
-from dashboards.cost_tokens import APP_PRICES_NOTE, app_cost
+from dashboards.cost_tokens import APP_PRICES_NOTE
 from dashboards.panels import (
     PROMETHEUS,
     TEMPO,
@@ -31,18 +31,17 @@ from dashboards.panels import (
     traces_panel,
 )
 from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec
+from vocabulary import measures, names
 
 UID: Final = "llm-traces-latency"
 RANGE: Final = "[$__range]"
 RATE: Final = "[$__rate_interval]"
 
-SPAN_LATENCY: Final = "traces_spanmetrics_latency"
-SPAN_CALLS: Final = "traces_spanmetrics_calls_total"
+SPAN_LATENCY: Final = names.SPAN_LATENCY
+SPAN_CALLS: Final = names.SPAN_CALLS
 OPERATION: Final = ("service", "span_name")
-APP_TOKENS: Final = "gen_ai_client_token_usage_sum"
-LLM_DURATION: Final = "gen_ai_client_operation_duration_seconds"
-HTTP_DURATION: Final = "http_server_request_duration_seconds"
-SUCCESSFUL_CALLS: Final = 'gen_ai_client_operation_duration_seconds_count{error_type=""}'
+LLM_DURATION: Final = names.APP_CALL_DURATION
+HTTP_DURATION: Final = names.HTTP_DURATION
 
 
 # Queries (the API dashboard and the number tests import these) --------------------------------
@@ -116,20 +115,19 @@ def span_error_ratio(window: str, by: Sequence[str] = OPERATION, matchers: str =
 
 def cost_by_model(window: str) -> str:
     """The apps' USD by response model (their gen_ai.usage.cost, else priced tokens)."""
-    return (
-        "sum by (gen_ai_response_model) "
-        f"({app_cost(window, ['service_name', 'gen_ai_response_model'])})"
-    )
+    spend = measures.spend(window, [names.MODEL], measures.APPS)
+    relabelled = f'label_replace({spend}, "{names.APP_MODEL}", "$1", "{names.MODEL}", "(.*)")'
+    return f"sum by ({names.APP_MODEL}) ({relabelled})"
 
 
 def cost_per_call_by_model(window: str) -> str:
-    calls = f"sum by (gen_ai_response_model) (increase({SUCCESSFUL_CALLS}{window}))"
+    calls = measures.app_calls(window, [names.APP_MODEL], measures.SUCCESSFUL)
     return f"{cost_by_model(window)} / {calls}"
 
 
 def tokens_by_kind(window: str) -> str:
     """The apps' prompt (input) and completion (output) tokens."""
-    by_type = f"sum by (gen_ai_token_type) (increase({APP_TOKENS}{window}))"
+    by_type = measures.increase(names.APP_TOKENS, window, [names.APP_TOKEN_TYPE])
     prompt = f'label_replace({by_type}, "kind", "prompt", "gen_ai_token_type", "input")'
     both = f'label_replace({prompt}, "kind", "completion", "gen_ai_token_type", "output")'
     return f"sum by (kind) ({both})"
@@ -147,7 +145,7 @@ EXPENSIVE_LLM_CALLS: Final = (
 # Panels ---------------------------------------------------------------------------------------
 
 SPAN_METRICS_NOTE: Final = (
-    "From Tempo's span metrics (traces_spanmetrics_latency, buckets 0.1 s to 512 s), one line "
+    f"From Tempo's span metrics ({names.SPAN_LATENCY}, buckets 0.1 s to 512 s), one line "
     "per service and span name: the apps' SERVER spans (`POST /v1/chat`) and their LLM CLIENT "
     "spans (`chat <model>`). On Grafana Cloud, Application Observability generates them for "
     "SERVER spans unless CLIENT spans are switched on (docs/cloud.md)."

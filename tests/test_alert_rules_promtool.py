@@ -17,11 +17,16 @@ from typing import Any
 import pytest
 import yaml
 
-from components.alert_rules import alert_rules, prometheus_rule_groups
+from alerts import alert_rules, prometheus_rule_groups
 from components.settings import AlertingSettings, AlertThresholds
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.prometheus import PROMETHEUS_HINT, promtool_test_rules
-from tools.export import ALERT_RULE_FILE, export_alerts
+from tools.export import (
+    ALERT_RULE_FILE,
+    RECORDING_RULE_FILE,
+    export_alerts,
+    export_recording_rules,
+)
 
 pytestmark = pytest.mark.query
 
@@ -77,6 +82,7 @@ def _run_with(
 ) -> str:
     """Copy test files next to a rule file (default: the exported one) and run promtool."""
     promtool = find_tool("promtool", PROMETHEUS_HINT)
+    export_recording_rules(directory)
     if rule_file_document is None:
         export_alerts(directory)
     else:
@@ -97,7 +103,10 @@ def test_the_test_files_use_the_exported_rule_file() -> None:
     assert TEST_FILES
     for path in TEST_FILES:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        assert document["rule_files"] == [ALERT_RULE_FILE], path.name
+        # The week-long cases feed the recorded series directly (cost_weekly.yaml says why).
+        weekly = path.name == "cost_weekly.yaml"
+        expected = [ALERT_RULE_FILE] if weekly else [RECORDING_RULE_FILE, ALERT_RULE_FILE]
+        assert document["rule_files"] == expected, path.name
 
 
 @pytest.mark.parametrize("title", PROMQL_RULES)
@@ -159,7 +168,7 @@ def test_export_cli_writes_a_rule_file_promtool_accepts(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     written = tmp_path / ALERT_RULE_FILE
-    assert result.stdout.strip() == str(written)
+    assert result.stdout.split() == [str(written), str(tmp_path / RECORDING_RULE_FILE)]
     text = written.read_text(encoding="utf-8")
     assert "test mirror" in text and "Grafana does not" in text
     promtool = find_tool("promtool", PROMETHEUS_HINT)

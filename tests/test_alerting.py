@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from components.alert_rules import alert_rules, markdown_anchor
+from alerts import alert_rules
+from alerts.base import markdown_anchor
 from components.alerting import (
     ALERT_FOLDER,
     AlertLinkError,
@@ -25,6 +26,9 @@ from dashboards import render_all
 from tests.support import program
 from tools import synth
 from tools.synth import Plan, contains_secret
+from vocabulary.pricing import load_pricing
+from vocabulary.recording import GROUP as RECORDING_GROUP
+from vocabulary.recording import recording_rules
 
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
@@ -73,8 +77,13 @@ def notified_plan() -> Plan:
 
 
 def rules_of(plan: Plan) -> dict[str, dict[str, Any]]:
-    """Rule title -> the rule's inputs, across every rule group."""
-    return {rule["name"]: rule for g in plan.of_type(RULE_GROUP) for rule in g.inputs["rules"]}
+    """Alert rule title -> the rule's inputs, across every alert rule group."""
+    return {
+        rule["name"]: rule
+        for g in plan.of_type(RULE_GROUP)
+        if g.inputs["name"] != RECORDING_GROUP
+        for rule in g.inputs["rules"]
+    }
 
 
 def stage(rule: dict[str, Any], ref_id: str) -> dict[str, Any]:
@@ -91,6 +100,7 @@ def test_rule_groups_live_in_the_fixed_uid_folder(local_plan: Plan) -> None:
     groups = local_plan.of_type(RULE_GROUP)
     assert sorted(g.inputs["name"] for g in groups) == [
         "LLM cost",
+        "LLM recorded series",
         "LLM reliability",
         "LLM traffic",
         "Telemetry pipeline",
@@ -376,6 +386,22 @@ def test_prod_declares_the_same_rules_on_the_stack_provider() -> None:
     assert sorted(rules_of(plan)) == sorted(r.title for r in DEFAULT_RULES)
     providers = {g.provider for g in plan.of_type(RULE_GROUP)}
     assert len(providers) == 1 and "local" not in next(iter(providers))
+
+
+def test_recording_rules_are_grafana_managed_and_write_where_dashboards_read(
+    local_plan: Plan,
+) -> None:
+    (group,) = [g for g in local_plan.of_type(RULE_GROUP) if g.inputs["name"] == RECORDING_GROUP]
+    assert group.inputs["intervalSeconds"] == 300
+    expected = {r.record: r.expr for r in recording_rules(load_pricing())}
+    declared = {}
+    for rule in group.inputs["rules"]:
+        assert rule["record"]["from"] == "A"
+        assert rule["record"]["targetDatasourceUid"] == "prometheus"
+        (query,) = rule["datas"]
+        declared[rule["record"]["metric"]] = json.loads(query["model"])["expr"]
+        assert len(rule["uid"]) <= 40
+    assert declared == expected
 
 
 # Malformed alerting config

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from components.pipeline_alert_rules import EXPORTER_DROP_COUNTERS, RECEIVER_REFUSAL_COUNTERS
+from alerts.pipeline import EXPORTER_DROP_COUNTERS, RECEIVER_REFUSAL_COUNTERS
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.otlp_capture import OtlpGrpcTraceCapture, OtlpHttpCapture
 from tests.support.pipeline import (

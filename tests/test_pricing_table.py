@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dashboards.pricing import load_pricing
+from vocabulary.pricing import load_pricing
 
 PRICING_FILE = Path(__file__).resolve().parents[1] / "configs" / "pricing.yaml"
 PRICE_KINDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from dashboards.pricing import load_pricing
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.grammars import parse_queries
 from tests.support.ports import free_port
@@ -44,6 +43,7 @@ from tools.report.render import to_html, to_markdown
 from tools.report.sections import SECTIONS, Options, document
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
+from vocabulary.pricing import load_pricing
 
 # A 30-day month (April 2026) of a three-person team; the three LLM apps (two operations) run
 # only on the last three days, because their classic histograms are most of a dataset's samples.
@@ -506,10 +506,19 @@ def test_credentials_are_basic_or_bearer_and_never_shown() -> None:
     assert "glc_token" not in repr(basic) and "glc_token" not in str(basic)
 
 
-def _loki_answer(path: str, params: dict[str, str]) -> dict[str, Any]:
-    """Two `api_request` events per day for Sonnet; nothing else (Prometheus: empty)."""
-    if not path.startswith("/loki/"):
+def _zero_spend(path: str, params: dict[str, str]) -> dict[str, Any]:
+    """Prometheus with spend series that recorded $0 (an idle team): not an empty database."""
+    if "llm:spend_usd" not in params.get("query", "") or "start" not in params:
         return _empty_vector(path, params)
+    start, end, step = int(float(params["start"])), int(float(params["end"])), int(params["step"])
+    points = [[t, "0"] for t in range(start, end + 1, step)]
+    return {"resultType": "matrix", "result": [{"metric": {"model": "sonnet"}, "values": points}]}
+
+
+def _loki_answer(path: str, params: dict[str, str]) -> dict[str, Any]:
+    """Two `api_request` events per day for Sonnet; Prometheus recorded $0 spend."""
+    if not path.startswith("/loki/"):
+        return _zero_spend(path, params)
     if path.endswith("/labels"):
         return ["service_name"]  # type: ignore[return-value]
     if 'api_request" [' not in params["query"] or "count_over_time" not in params["query"]:
@@ -531,7 +540,7 @@ def test_loki_results_reach_the_report(capsys: pytest.CaptureFixture[str], tmp_p
     days = max((int(p["end"]) - int(p["start"])) // 10**9 // 86400 + 1 for p in loki_ranges)
     assert days == 7  # Loki refuses long queries: a week per request
     markdown = (tmp_path / "cost-report-2026-04.md").read_text(encoding="utf-8")
-    assert "| all | no data | 60 |" in markdown  # 2 requests x 30 days, no cost in Prometheus
+    assert "| all | $0.00 | 60 |" in markdown  # 2 requests x 30 days, $0 recorded in Prometheus
     assert "needs --loki" not in markdown
 
 
@@ -592,3 +601,37 @@ def test_day_buckets_end_at_midnight_and_a_running_day_ends_at_as_of() -> None:
     assert len(month_period("2028-02", as_of.replace(year=2028, month=3)).days) == 29
     digest = day_period("2026-04-09", as_of)
     assert digest.trend_days[0] == date(2026, 4, 3) and digest.days == [date(2026, 4, 9)]
+
+
+def test_an_empty_prometheus_fails_with_one_line_not_a_zero_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with _endpoint(None, _empty_vector) as (url, _seen):
+        argv = ["--prometheus", url, "--month", "2026-04", "--out", str(tmp_path), "--quiet"]
+        status, out, err = _run([*argv, "--as-of", "2026-05-01T00:00:00Z"], capsys)
+    assert status == 3 and out == ""
+    assert err == (
+        f"error: no cost series in 2026-04 at {url}: no LLM telemetry reached this Prometheus "
+        "(check the URL, the credentials and the period)\n"
+    )
+    assert not list(tmp_path.iterdir())
+
+
+def test_with_stack_the_budget_is_the_stacks(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tools.report.cli import stack_thresholds
+
+    monthly = stack_thresholds("local").monthly_budget_usd
+    with _endpoint(None, _zero_spend) as (url, _seen):
+        argv = ["--prometheus", url, "--month", "2026-04", "--out", str(tmp_path), "--quiet"]
+        status, _out, err = _run(
+            [*argv, "--stack", "local", "--as-of", "2026-05-01T00:00:00Z"], capsys
+        )
+    assert status == 0, err
+    markdown = (tmp_path / "cost-report-2026-04.md").read_text(encoding="utf-8")
+    budget = f"Budget: ${monthly:.2f}, the monthly budget of stack local (monthlyBudgetUsd)"
+    assert budget in markdown
+    assert "the provider's invoice is authoritative" in markdown
+    status, _out, err = _run([*argv, "--stack", "no-such-stack"], capsys)
+    assert status == 2 and err.startswith("error: --stack 'no-such-stack': ")

@@ -145,7 +145,7 @@ def test_every_panel_and_report_query_counts_claude_code_desktop_too() -> None:
     import json
 
     from dashboards import render_all
-    from dashboards.panels import CLAUDE_CODE_EVENTS, CLAUDE_CODE_SERVICES
+    from vocabulary.names import CLAUDE_CODE_EVENTS, CLAUDE_CODE_SERVICES
     from tools.report.queries import ALL_QUERIES
 
     texts = [json.dumps(render_all())] + [query.template for query in ALL_QUERIES]

@@ -1,17 +1,21 @@
 """Time every dashboard's PromQL on a real Prometheus: `python -m tools.bench` (`make bench`).
 
 Generates a team's telemetry (default: 50 Claude Code users and two LLM apps over 30 days, the
-same generator as the query tests), backfills it once into .cache/bench-datasets/ (reused while
-the generator and scenario are unchanged), starts Prometheus on it and runs each dashboard's
-PromQL queries as its panels would over the last 24 h, 7 d and 30 d. Prints, per dashboard and
-range, the total wall time of its queries (each query's best of --repeat passes, so a cold page
-cache does not count), and the slowest query. LogQL and TraceQL queries are counted but not
+same generator as the query tests), backfills it and the recording rules' series once into
+.cache/bench-datasets/ (reused while the generator, scenario and rules are unchanged), starts
+Prometheus on it and runs each dashboard's PromQL queries as its panels would over the last
+24 h, 7 d and 30 d, both ways in the same run: as shipped (recorded series) and the same panels
+from the raw series (vocabulary.recording.raw_equivalent). Prints, per dashboard and range, the
+total wall time of its queries (each query's best of --repeat passes, so a cold page cache does
+not count), the raw time and the ratio, the slowest query, and one evaluation of every alert and
+recording rule. `--json FILE` writes the numbers. LogQL and TraceQL queries are counted but not
 timed: no Loki or Tempo runs here. This prints numbers; it asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import shutil
@@ -19,7 +23,8 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from tests.support.external import CACHE_BIN, REPO_ROOT
 from tests.support.prometheus import (
@@ -116,27 +121,42 @@ def short(where: str, width: int = 60) -> str:
     return panel if len(panel) <= width else panel[: width - 1] + "…"
 
 
-def print_report(
-    results: dict[str, dict[str, Timing]], skipped: dict[str, int], counts: dict[str, int]
-) -> None:
+Results = dict[str, dict[str, tuple[Timing, Timing]]]  # uid -> range -> (recorded, raw)
+
+
+def ratio(recorded: float, raw: float) -> str:
+    return f"{raw / recorded:.0f}x" if recorded > 0 else "-"
+
+
+def print_report(results: Results, skipped: dict[str, int], counts: dict[str, int]) -> None:
     names = [name for name, _ in RANGES]
-    header = f"{'dashboard':<22} {'PromQL':>6} {'other':>5} " + " ".join(
-        f"{name + ' (s)':>9}" for name in names
+    header = f"{'dashboard':<20} {'PromQL':>6} {'other':>5} " + " ".join(
+        f"{name + ' rec':>8} {name + ' raw':>8} {'x':>5}" for name in names
     )
-    print("\n" + header)
+    print("\nseconds per dashboard (sum of its queries), recorded series vs the same panels raw")
+    print(header)
     print("-" * len(header))
     for uid, by_range in results.items():
-        cells = " ".join(f"{by_range[name].total:>9.3f}" for name in names)
-        print(f"{uid:<22} {counts[uid]:>6} {skipped[uid]:>5} {cells}")
-    print("\nslowest query per dashboard over 30d:")
+        cells = " ".join(
+            f"{rec.total:>8.3f} {raw.total:>8.3f} {ratio(rec.total, raw.total):>5}"
+            for rec, raw in (by_range[name] for name in names)
+        )
+        print(f"{uid:<20} {counts[uid]:>6} {skipped[uid]:>5} {cells}")
+    print("\nslowest query per dashboard over 30d (recorded; raw):")
     for uid, by_range in results.items():
-        if by_range["30d"].seconds:
-            where, seconds = by_range["30d"].slowest()
-            print(f"  {uid:<22} {seconds:>7.3f} s  {short(where)}")
+        recorded, raw = by_range["30d"]
+        if recorded.seconds:
+            where, seconds = recorded.slowest()
+            raw_where, raw_seconds = raw.slowest()
+            print(
+                f"  {uid:<20} {seconds:>7.3f} s  {short(where, 45):<45} "
+                f"{raw_seconds:>7.3f} s  {short(raw_where, 45)}"
+            )
     failures = [
         (uid, name, where, error)
         for uid, by_range in results.items()
-        for name, timing in by_range.items()
+        for name, pair in by_range.items()
+        for timing in pair
         for where, error in timing.failures.items()
     ]
     for uid, name, where, error in failures:
@@ -158,7 +178,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--verbose", action="store_true", help="print each query's time")
     parser.add_argument("--dashboard", action="append", help="only these UIDs (repeatable)")
+    parser.add_argument("--json", metavar="FILE", type=Path, help="also write the numbers here")
     return parser
+
+
+def time_rules(dataset: QueryDataset) -> dict[str, float]:
+    """Seconds of one evaluation of every PromQL alert rule and recording rule, at the end of
+    the data (what the ruler pays each interval)."""
+    from alerts import alert_rules
+    from components.settings import AlertThresholds
+    from vocabulary.pricing import load_pricing
+    from vocabulary.recording import recording_rules
+
+    rules = [(f"record {r.record}", r.expr) for r in recording_rules(load_pricing())]
+    rules += [
+        (f"alert {r.title}", r.query)
+        for r in alert_rules(AlertThresholds())
+        if r.datasource == "prometheus"
+    ]
+    seconds = {}
+    for name, expr in rules:
+        began = time.perf_counter()
+        dataset.server.query(expr, dataset.end)
+        seconds[name] = time.perf_counter() - began
+    return seconds
+
+
+def series_count(dataset: QueryDataset) -> int:
+    result = dataset.server.query(
+        f'count(last_over_time({{__name__=~".+"}}[{int(dataset.scenario.days * DAY + 3600)}s]))',
+        dataset.end,
+    )
+    return int(float(result[0]["value"][1])) if result else 0
+
+
+def as_json(results: Results, scenario: Scenario, series: int) -> dict[str, object]:
+    document: dict[str, object] = {
+        uid: {
+            name: {"seconds": round(rec.total, 4), "raw_seconds": round(raw.total, 4)}
+            for name, (rec, raw) in by_range.items()
+        }
+        for uid, by_range in results.items()
+    }
+    document["dataset"] = {"users": scenario.users, "days": scenario.days, "series": series}
+    return document
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,9 +232,13 @@ def main(argv: list[str] | None = None) -> int:
 
     scenario = Scenario(seed=args.seed, days=args.days, users=args.users, apps=args.apps)
     prometheus, promtool = find_binary("prometheus"), find_binary("promtool")
-    blocks, samples = cached_blocks(scenario, promtool, CACHE, announce=print)
+    blocks, samples = cached_blocks(scenario, promtool, prometheus, CACHE, announce=print)
     server = start_on_copy(blocks, prometheus, timeout=300)
     dataset = QueryDataset(scenario, Totals(), server, samples)
+    from vocabulary.pricing import load_pricing
+    from vocabulary.recording import raw_equivalent
+
+    table = load_pricing()
     try:
         queries = list(dashboard_queries(render_all()))
         uids = sorted({q.where.split(" / ")[0].removeprefix("dashboard ") for q in queries})
@@ -179,25 +246,42 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{samples:,} samples, {args.users} users, {args.days:g} days; Prometheus {server.url}"
         )
-        results: dict[str, dict[str, Timing]] = {}
+        results: Results = {}
         skipped: dict[str, int] = {}
         counts: dict[str, int] = {}
         for uid in uids:
             mine = [q for q in queries if q.where.startswith(f"dashboard {uid} /")]
             promql = [q for q in mine if q.kind == "prometheus"]
+            raw_promql = [replace(q, expr=raw_equivalent(q.expr, table)) for q in promql]
             counts[uid], skipped[uid] = len(promql), len(mine) - len(promql)
             began = time.monotonic()
             results[uid] = {}
             for name, span in RANGES:
                 if args.verbose:
                     print(f"  {uid} over {name}:", flush=True)
-                runs = [
-                    run_once(dataset, promql, span, SCRAPE_INTERVAL, args.verbose and not n)
-                    for n in range(args.repeat)
-                ]
-                results[uid][name] = best_timing(runs)
+                pair = tuple(
+                    best_timing(
+                        [
+                            run_once(dataset, chosen, span, SCRAPE_INTERVAL, args.verbose and not n)
+                            for n in range(args.repeat)
+                        ]
+                    )
+                    for chosen in (promql, raw_promql)
+                )
+                results[uid][name] = (pair[0], pair[1])
             print(f"  {uid}: {time.monotonic() - began:.0f} s", flush=True)
         print_report(results, skipped, counts)
+        rules = time_rules(dataset)
+        print(
+            f"\none evaluation of each rule at the end of the data ({len(rules)} rules, "
+            f"{sum(rules.values()):.3f} s in all); slowest:"
+        )
+        for name, seconds in sorted(rules.items(), key=lambda item: -item[1])[:8]:
+            print(f"  {seconds:>7.3f} s  {name}")
+        if args.json is not None:
+            document = as_json(results, scenario, series_count(dataset))
+            args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+            print(f"wrote {args.json}")
     finally:
         server.stop()
         shutil.rmtree(server.storage.parent, ignore_errors=True)

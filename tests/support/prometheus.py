@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -338,28 +339,96 @@ class QueryDataset:
 
 
 def generator_fingerprint(scenario: Scenario, promtool: str) -> str:
-    """Changes whenever the scenario, promtool or the generator's code changes."""
+    """Changes whenever the scenario, promtool, the generator's code or the recording rules
+    change."""
+    from vocabulary.pricing import load_pricing
+    from vocabulary.recording import prometheus_rule_file
+
     digest = hashlib.sha256(repr(scenario).encode())
     digest.update(promtool.encode())
     for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
         digest.update(source.read_bytes())
+    digest.update(json.dumps(prometheus_rule_file(load_pricing())).encode())
     return digest.hexdigest()[:16]
 
 
-def build_blocks(scenario: Scenario, promtool: str, blocks: Path) -> int:
-    """Generate the scenario and backfill it into `blocks`; returns the number of samples."""
+def backfill_recording_rules(
+    promtool: str, prometheus: str, raw_blocks: Path, start: float, end: float, output: Path
+) -> None:
+    """The recording rules' series from `start` to `end`, evaluated the way the ruler would
+    (every group interval, aligned to `start`) by `promtool tsdb create-blocks-from rules`
+    against a Prometheus serving `raw_blocks`; the blocks land in `output`."""
+    from vocabulary.pricing import load_pricing
+    from vocabulary.recording import prometheus_rule_file
+
+    server = start_on_copy(raw_blocks, prometheus, timeout=300)
+    try:
+        rule_file = server.storage.parent / "recording-rules.yml"
+        rule_file.write_text(json.dumps(prometheus_rule_file(load_pricing())), encoding="utf-8")
+        result = subprocess.run(
+            [
+                promtool,
+                "tsdb",
+                "create-blocks-from",
+                "rules",
+                "--quiet",
+                f"--start={int(start)}",
+                f"--end={int(end)}",
+                f"--url={server.url}",
+                f"--output-dir={output}",
+                str(rule_file),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"rule backfill failed: {result.stderr.strip() or result.stdout}")
+    finally:
+        server.stop()
+        shutil.rmtree(server.storage.parent, ignore_errors=True)
+
+
+def build_blocks(
+    scenario: Scenario,
+    promtool: str,
+    blocks: Path,
+    prometheus: str,
+    recorded_from: float | None = None,
+) -> int:
+    """Generate the scenario, backfill it into `blocks` and add the recording rules' series
+    from `recorded_from` (default: the start) to the end; returns the number of raw samples."""
     with tempfile.TemporaryDirectory(prefix="llm-o11y-om-") as scratch:
         openmetrics = Path(scratch) / "dataset.om"
         samples = write_openmetrics(stored_families(simulate(scenario), scenario), openmetrics)
         staging = Path(scratch) / "blocks"
         backfill(promtool, openmetrics, staging)
-        shutil.copytree(staging, blocks)
+        openmetrics.unlink()
+        recorded = Path(scratch) / "recorded"
+        # Past the end by a window and its delay, so the last samples are recorded too.
+        first = scenario.start if recorded_from is None else recorded_from
+        backfill_recording_rules(promtool, prometheus, staging, first, scenario.end + 600, recorded)
+        # Assembled beside the cache entry and renamed into place, so a concurrent build of the
+        # same dataset never sees half of one.
+        assembling = Path(scratch) / "assembled"
+        shutil.copytree(staging, assembling)
+        for block in recorded.iterdir():
+            shutil.copytree(block, assembling / block.name)
+        (assembling / "samples.txt").write_text(str(samples), encoding="utf-8")
+        blocks.parent.mkdir(parents=True, exist_ok=True)
+        partial = blocks.with_name(f"{blocks.name}.{os.getpid()}")
+        shutil.copytree(assembling, partial)
+        try:
+            partial.rename(blocks)
+        except OSError:  # another process finished the same dataset first
+            shutil.rmtree(partial, ignore_errors=True)
     return samples
 
 
 def cached_blocks(
     scenario: Scenario,
     promtool: str,
+    prometheus: str,
     cache: Path,
     announce: Callable[[str], None] | None = None,
 ) -> tuple[Path, int]:
@@ -371,8 +440,7 @@ def cached_blocks(
         if announce is not None:
             announce(f"generating and backfilling {scenario} (first run: minutes)")
         began = time.monotonic()
-        samples = build_blocks(scenario, promtool, blocks)
-        samples_file.write_text(str(samples), encoding="utf-8")
+        samples = build_blocks(scenario, promtool, blocks, prometheus)
         if announce is not None:
             announce(f"  {samples:,} samples in {time.monotonic() - began:.0f} s -> {blocks}")
     return blocks, int(samples_file.read_text(encoding="utf-8"))
@@ -392,7 +460,7 @@ def start_dataset(scenario: Scenario, prometheus: str, promtool: str, cache: Pat
     """Backfilled blocks are cached by the generator's code and scenario; Prometheus gets a copy."""
     timings: dict[str, float] = {}
     began = time.monotonic()
-    blocks, samples = cached_blocks(scenario, promtool, cache)
+    blocks, samples = cached_blocks(scenario, promtool, prometheus, cache)
     timings["generate_and_backfill"] = time.monotonic() - began
     began = time.monotonic()
     server = start_on_copy(blocks, prometheus)

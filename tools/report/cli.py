@@ -1,8 +1,9 @@
 """`python -m tools.report`: the command line of the monthly report and the daily digest.
 
 Exit status: 0 when the report was written; 1 when a query failed part-way; 2 for invalid
-arguments (a bad month or day) and for an unreachable or unauthorised endpoint, which are checked
-before any real query runs.
+arguments (a bad month or day, an unknown stack) and for an unreachable or unauthorised
+endpoint, which are checked before any real query runs; 3 when the period holds no cost series
+at all (a wrong URL or an empty Prometheus must not read as "we spent nothing").
 """
 
 import argparse
@@ -13,8 +14,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from components.settings import AlertThresholds
-from dashboards.pricing import load_pricing
 from tools.arguments import OneLineParser, above, at_least, http_url, output_directory
+from tools.report import queries
 from tools.report.api import (
     LOKI_AUTH_ENV,
     PROMETHEUS_AUTH_ENV,
@@ -26,10 +27,12 @@ from tools.report.api import (
     parse_credentials,
 )
 from tools.report.collect import collect
+from tools.report.data import ReportData
 from tools.report.figures import build_figures
 from tools.report.period import Period, PeriodError, day_period, month_period, parse_as_of
 from tools.report.render import to_html, to_markdown
 from tools.report.sections import Options, document
+from vocabulary.pricing import load_pricing
 
 LOCAL_PROMETHEUS = "http://127.0.0.1:9090"
 LOCAL_LOKI = "http://127.0.0.1:3100"
@@ -92,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"(${DAILY_BUDGET_USD:.2f}) x the period's days",
     )
     parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        default=None,
+        help="take the budget from stacks/Pulumi.NAME.yaml's alert thresholds: monthlyBudgetUsd "
+        "for a month, dailyBudgetUsd for a day (--budget overrides it)",
+    )
+    parser.add_argument(
         "--top",
         type=at_least(1, int),
         default=10,
@@ -136,7 +146,31 @@ def _period(args: argparse.Namespace) -> Period:
     return month_period(args.month, as_of) if args.month else day_period(args.day, as_of)
 
 
-def _budget(text: str | None, period: Period) -> tuple[Decimal, str]:
+def stack_thresholds(stack: str) -> AlertThresholds:
+    """The alert thresholds stacks/Pulumi.<stack>.yaml sets (defaults for the keys it omits)."""
+    from tools.synth import StackConfigError, load_stack_file
+
+    try:
+        document = load_stack_file(stack)
+    except (OSError, ValueError, StackConfigError) as error:
+        raise PeriodError(f"--stack {stack!r}: {error}") from None
+    config = document.get("config") or {}
+    alerting = config.get("llm-o11y:alerting") or {}
+    try:
+        return AlertThresholds.model_validate(alerting.get("thresholds") or {})
+    except ValueError as error:
+        message = f"--stack {stack!r}: invalid llm-o11y:alerting.thresholds: {error}"
+        raise PeriodError(message) from None
+
+
+def _budget(text: str | None, period: Period, stack: str | None = None) -> tuple[Decimal, str]:
+    if text is None and stack is not None:
+        thresholds = stack_thresholds(stack)
+        if period.kind == "month":
+            amount = Decimal(str(thresholds.monthly_budget_usd))
+            return amount, f"${amount:.2f}, the monthly budget of stack {stack} (monthlyBudgetUsd)"
+        amount = Decimal(str(thresholds.daily_budget_usd))
+        return amount, f"${amount:.2f}, the daily budget of stack {stack} (dailyBudgetUsd)"
     if text is None:
         days = len(period.days)
         default = DAILY_BUDGET_USD * days
@@ -152,6 +186,15 @@ def _budget(text: str | None, period: Period) -> tuple[Decimal, str]:
     if not amount.is_finite() or amount <= 0:
         raise PeriodError(f"--budget {text!r} must be a positive amount in USD")
     return amount, f"${amount:.2f} for the period (--budget)"
+
+
+def has_cost_series(data: ReportData) -> bool:
+    """Whether any spend was recorded in the period, even $0: no series at all means the
+    report would measure nothing, not that nothing was spent."""
+    return any(
+        data.daily.get(query.name) is not None and bool(data.daily[query.name].days())
+        for query in (queries.CLAUDE_CODE_COST, queries.APP_COST)
+    )
 
 
 def _clients(args: argparse.Namespace) -> tuple[PrometheusApi, LokiApi | None]:
@@ -192,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         period = _period(args)
-        budget, budget_source = _budget(args.budget, period)
+        budget, budget_source = _budget(args.budget, period, args.stack)
     except PeriodError as error:
         return _fail(str(error), 2)
     began = time.monotonic()
@@ -211,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error), 2)
     except QueryError as error:
         return _fail(str(error), 1)
+    if not has_cost_series(data):
+        return _fail(
+            f"no cost series in {period.label} at {args.prometheus}: no LLM telemetry reached "
+            "this Prometheus (check the URL, the credentials and the period)",
+            3,
+        )
     progress("rendering")
     options = Options(budget, budget_source, args.top, load_pricing())
     report = document(build_figures(data), options)

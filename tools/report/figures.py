@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from dashboards.pricing import PricingTable
 from tools.report import queries
 from tools.report.data import Daily, Key, ReportData, merge
+from vocabulary.pricing import PricingTable
 
 CLAUDE_CODE = "claude-code"
 NO_OPERATION = "—"

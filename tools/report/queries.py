@@ -1,15 +1,16 @@
 """Every query the report runs, with what it means; docs/report.md lists the same text.
 
 `{window}` is replaced by the bucket's range: `1d` for a whole day evaluated at its end, the
-seconds since midnight for a day still running, or the whole period for quantiles. Counters are
-turned into amounts with increase() per series first and summed after, so resumed sessions and
-restarted apps (counter resets) are counted correctly.
+seconds since midnight for a day still running, or the whole period for quantiles. Every
+Prometheus query is a vocabulary measure over the recorded 5-minute windows (vocabulary/), the
+same the dashboards and alert rules read: a day's spend here is the "Spend today" panel's and
+the daily-budget rule's.
 """
 
 from dataclasses import dataclass
 from typing import Literal
 
-from dashboards.panels import CLAUDE_CODE_EVENTS, observed_increase
+from vocabulary import measures, names
 
 Source = Literal["prometheus", "loki"]
 
@@ -28,77 +29,75 @@ class Query:
 
 # --- Prometheus: evaluated once per day (the day's increase) -------------------------------------
 
+WINDOW = "[{window}]"
+APP = (names.SERVICE, names.OPERATION)
+APP_MODEL = (*APP, names.APP_MODEL)
+
 CLAUDE_CODE_COST = Query(
     "Claude Code cost",
     "prometheus",
-    ("model", "user_email"),
-    # Claude Code's series are short (a session; a subagent's or skill's share of it): counted
-    # without increase()'s extrapolation past their last sample, as the dashboards count them.
-    "sum by (model, user_email) "
-    f"({observed_increase('claude_code_cost_usage_USD_total', '[{window}]')})",
+    (names.MODEL, names.USER),
+    measures.spend(WINDOW, [names.MODEL, names.USER], measures.CLAUDE_CODE),
     "USD Claude Code reported for its API requests (`claude_code.cost.usage`).",
 )
 CLAUDE_CODE_TOKENS = Query(
     "Claude Code tokens",
     "prometheus",
-    ("model", "type", "user_email"),
-    "sum by (model, type, user_email) "
-    f"({observed_increase('claude_code_token_usage_tokens_total', '[{window}]')})",
+    (names.MODEL, names.TOKEN_TYPE, names.USER),
+    measures.increase(
+        names.CLAUDE_CODE_TOKENS, WINDOW, [names.MODEL, names.TOKEN_TYPE, names.USER]
+    ),
     "Tokens by type: input, output, cacheRead, cacheCreation.",
 )
 CLAUDE_CODE_SESSIONS = Query(
     "Claude Code sessions",
     "prometheus",
-    ("user_email",),
-    "sum by (user_email) (increase(claude_code_session_count_total[{window}]))",
+    (names.USER,),
+    measures.increase(names.CLAUDE_CODE_SESSIONS, WINDOW, [names.USER]),
     "CLI sessions started; a resumed session counts again.",
 )
 APP_COST = Query(
     "LLM app cost",
     "prometheus",
-    ("service_name", "gen_ai_operation_name", "gen_ai_request_model"),
-    "sum by (service_name, gen_ai_operation_name, gen_ai_request_model) "
-    "(increase(gen_ai_usage_cost_USD_sum[{window}]))",
-    "USD the apps reported per LLM call (`gen_ai.usage.cost`, OpenLIT/LiteLLM).",
+    (*APP, names.MODEL),
+    measures.spend(WINDOW, [*APP, names.MODEL], measures.APPS),
+    "USD the apps reported per LLM call (`gen_ai.usage.cost`, OpenLIT/LiteLLM); for apps that "
+    "report only tokens, their tokens at the pricing table's list prices.",
 )
 APP_PRICED_CALLS = Query(
     "LLM app priced calls",
     "prometheus",
-    ("service_name", "gen_ai_operation_name", "gen_ai_request_model"),
-    "sum by (service_name, gen_ai_operation_name, gen_ai_request_model) "
-    "(increase(gen_ai_usage_cost_USD_count[{window}]))",
-    "LLM calls that reported a cost (successful calls): the divisor of cost per request.",
+    APP_MODEL,
+    measures.priced_calls(WINDOW, APP_MODEL),
+    "LLM calls that reported a cost, or for token-only apps the successful calls: the divisor "
+    "of cost per request.",
 )
 APP_TOKENS = Query(
     "LLM app tokens",
     "prometheus",
-    ("service_name", "gen_ai_operation_name", "gen_ai_request_model", "gen_ai_token_type"),
-    "sum by (service_name, gen_ai_operation_name, gen_ai_request_model, gen_ai_token_type) "
-    "(increase(gen_ai_client_token_usage_sum[{window}]))",
+    (*APP_MODEL, names.APP_TOKEN_TYPE),
+    measures.increase(names.APP_TOKENS, WINDOW, [*APP_MODEL, names.APP_TOKEN_TYPE]),
     "Tokens by type (input, output) of the apps' LLM calls.",
 )
 APP_CALLS = Query(
     "LLM app calls",
     "prometheus",
-    ("service_name", "gen_ai_operation_name", "gen_ai_request_model", "error_type"),
-    "sum by (service_name, gen_ai_operation_name, gen_ai_request_model, error_type) "
-    "(increase(gen_ai_client_operation_duration_seconds_count[{window}]))",
+    (*APP_MODEL, names.ERROR_TYPE),
+    measures.app_calls(WINDOW, [*APP_MODEL, names.ERROR_TYPE]),
     "Every LLM call the apps made; `error_type` is set on failed calls only.",
 )
 HTTP_REQUESTS = Query(
     "HTTP requests",
     "prometheus",
-    ("service_name", "http_response_status_code"),
-    "sum by (service_name, http_response_status_code) "
-    "(increase(http_server_request_duration_seconds_count[{window}]))",
+    (names.SERVICE, names.STATUS_CODE),
+    measures.http_requests(WINDOW, [names.SERVICE, names.STATUS_CODE]),
     "Requests the apps served, by status code (5xx are errors).",
 )
 LLM_P95_DAILY = Query(
     "LLM call P95 latency per day",
     "prometheus",
     (),
-    "histogram_quantile(0.95, sum by (le) "
-    "(increase(gen_ai_client_operation_duration_seconds_bucket[{window}])))",
+    measures.latency_quantile(0.95, WINDOW),
     "95th percentile of all LLM calls' duration (failed ones included), seconds.",
 )
 
@@ -107,31 +106,28 @@ LLM_P95_DAILY = Query(
 LLM_P95_PERIOD = Query(
     "LLM call P95 latency",
     "prometheus",
-    ("service_name", "gen_ai_operation_name", "gen_ai_request_model"),
-    "histogram_quantile(0.95, sum by (service_name, gen_ai_operation_name, gen_ai_request_model, "
-    "le) (increase(gen_ai_client_operation_duration_seconds_bucket[{window}])))",
+    APP_MODEL,
+    measures.latency_quantile(0.95, WINDOW, APP_MODEL),
     "95th percentile of LLM call duration over the period, per app, operation and model.",
 )
 LLM_P95_OVERALL = Query(
     "LLM call P95 latency, all apps",
     "prometheus",
     (),
-    "histogram_quantile(0.95, sum by (le) "
-    "(increase(gen_ai_client_operation_duration_seconds_bucket[{window}])))",
+    measures.latency_quantile(0.95, WINDOW),
     "95th percentile of every LLM call's duration over the period.",
 )
 HTTP_P95_PERIOD = Query(
     "HTTP P95 latency",
     "prometheus",
-    ("service_name",),
-    "histogram_quantile(0.95, sum by (service_name, le) "
-    "(increase(http_server_request_duration_seconds_bucket[{window}])))",
+    (names.SERVICE,),
+    measures.http_latency_quantile(0.95, WINDOW, [names.SERVICE]),
     "95th percentile of the apps' HTTP request duration over the period.",
 )
 
 # --- Loki (with --loki): Claude Code events ------------------------------------------------------
 
-_EVENTS = CLAUDE_CODE_EVENTS
+_EVENTS = names.CLAUDE_CODE_EVENTS
 
 CLAUDE_CODE_API_REQUESTS = Query(
     "Claude Code API requests",

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from dashboards.pricing import PricingTable
 from tools.report import charts, queries
 from tools.report.data import Daily, Key
 from tools.report.document import Chart, Document, Section, Table
@@ -26,6 +25,7 @@ from tools.report.figures import (
     totals,
 )
 from tools.report.money import NO_DATA, count, percent, ratio, signed_percent, usd, usd_fine
+from vocabulary.pricing import PricingTable
 
 NOT_YET = "not yet"
 MILLION = Decimal(1_000_000)
@@ -90,6 +90,13 @@ class RequestScope:
 # --- summary -----------------------------------------------------------------------------------
 
 
+ESTIMATE_NOTE = (
+    "These figures are an estimate from telemetry (what Claude Code and the apps reported, and "
+    "token-only apps at the pricing table's list prices); the provider's invoice is "
+    "authoritative."
+)
+
+
 def summary(figures: Figures, options: Options) -> Section:
     data, days = figures.data, figures.days
     period = data.period
@@ -139,7 +146,7 @@ def summary(figures: Figures, options: Options) -> Section:
     return Section(
         "summary",
         "Summary",
-        [f"{window}.{running} Sources: {sources}."],
+        [f"{window}.{running} Sources: {sources}.", ESTIMATE_NOTE],
         tables=[Table(["Figure", "Value"], rows)],
     )
 
@@ -517,7 +524,7 @@ def cache(figures: Figures, options: Options) -> Section:
             "price) more than plain input. Net = saved - extra; the last column is net over "
             "what the same tokens would have cost without caching.",
             f"Prices: configs/pricing.yaml (as of {pricing.as_of.isoformat()}, USD per million "
-            f"tokens, via dashboards/pricing.py); 5-minute cache writes assumed. Net saving "
+            f"tokens, via vocabulary/pricing.py); 5-minute cache writes assumed. Net saving "
             f"over the period: {usd(sum(nets, Decimal(0))) if nets else NO_DATA}.",
         ],
         tables=[

@@ -117,6 +117,8 @@ class AppRequest:
     trace_id: int
     user: str
     writes_jsonl: bool
+    # Apps instrumented without a cost metric (OpenLLMetry) report tokens only.
+    reports_cost: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,9 +56,9 @@ HOOK_EVENT = "PreToolUse"
 
 
 class AppProfile:
-    """An LLM app archetype: its route, models, whether it writes JSONL cost logs (seed 000) and
-    which GenAI conventions its instrumentation follows: v1.37, or one of
-    genai_generations.GENERATIONS."""
+    """An LLM app archetype: its route, models, whether it writes JSONL cost logs (seed 000),
+    whether it reports gen_ai.usage.cost (OpenLIT) or tokens only (OpenLLMetry), and which GenAI
+    conventions its instrumentation follows: v1.37, or one of genai_generations.GENERATIONS."""
 
     def __init__(
         self,
@@ -68,6 +68,7 @@ class AppProfile:
         models: tuple[ModelPrice, ...],
         jsonl: bool,
         conventions: str = "v1.37",
+        reports_cost: bool = True,
     ) -> None:
         self.service = service
         self.route = route
@@ -75,6 +76,7 @@ class AppProfile:
         self.models = models
         self.writes_jsonl = jsonl
         self.conventions = conventions
+        self.reports_cost = reports_cost
 
 
 # The first three follow the conventions of 2025 (v1.37, OpenLIT's cost); the others, present
@@ -82,7 +84,14 @@ class AppProfile:
 APP_PROFILES = (
     AppProfile("support-bot", "/v1/chat", "chat", (SONNET, HAIKU), jsonl=False),
     AppProfile("pr-review-bot", "/v1/review", "chat", (GPT_4O, GPT_4O_MINI), jsonl=True),
-    AppProfile("doc-summarizer", "/v1/summarize", "text_completion", (HAIKU,), jsonl=False),
+    AppProfile(
+        "doc-summarizer",
+        "/v1/summarize",
+        "text_completion",
+        (HAIKU,),
+        jsonl=False,
+        reports_cost=False,
+    ),
     AppProfile(
         "research-agent", "/v1/research", "chat", (SONNET,), jsonl=False, conventions="2026"
     ),
@@ -953,6 +962,7 @@ def _requests_of(
                 trace_id=rng.getrandbits(128),
                 user=f"user{rng.randint(1, max(users * 10, 1))}",
                 writes_jsonl=profile.writes_jsonl,
+                reports_cost=profile.reports_cost,
             )
         minute += MINUTE
 

@@ -247,7 +247,9 @@ def _app_observations(metric: Instrument, request: AppRequest) -> list[tuple[Lab
         error = (("error_type", llm.error_type),) if llm.error_type else ()
         return [((*_genai_attributes(request), *error), llm.duration)]
     if metric is catalog.GENAI_USAGE_COST:
-        return [] if llm.error_type else [(_genai_attributes(request), llm.cost_usd)]
+        if llm.error_type or not request.reports_cost:
+            return []
+        return [(_genai_attributes(request), llm.cost_usd)]
     if metric is catalog.HTTP_SERVER_DURATION:
         attributes: Labels = (
             ("http_request_method", request.method),

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from components.alert_rules import (
+from alerts.base import (
     PIPELINE_GROUP,
     STACK_DASHBOARD,
     VALUE,

@@ -20,7 +20,8 @@ from typing import Any, Final
 
 import yaml
 
-from dashboards.panels import Window, observed_increase
+from vocabulary import names
+from vocabulary.windows import Window, observed_increase
 
 PRICING_FILE: Final = Path(__file__).resolve().parent.parent / "configs" / "pricing.yaml"
 
@@ -125,19 +126,19 @@ class TokenCounter:
     model_label: str
     prices: Mapping[str, PriceKind]  # token type label value -> pricing column
     providers: tuple[str, ...] | None = None  # only these providers' models can appear
-    # Short-lived series (one per Claude Code session) need observed_increase(); long-lived
-    # ones are exact with increase().
-    observed: bool = False
 
-    def increase(self, matchers: str, window: Window | str) -> str:
-        selector = f"{self.metric}{{{matchers}}}"
-        if self.observed:
-            return observed_increase(selector, window)
-        return f"increase({selector}{Window.of(window).range()})"
+    def increase(self, matchers: str, window: Window | str, recorded: bool) -> str:
+        # `matchers` is the inside of a selector's braces.
+        """Growth per series in `window`: from the recorded windows, or from the raw series
+        (what the recording rules themselves read)."""
+        if recorded:
+            record = names.record_name(self.metric)
+            return f"sum_over_time({record}{{{matchers}}}{Window.of(window).range()})"
+        return observed_increase(f"{self.metric}{{{matchers}}}", window)
 
 
 CLAUDE_CODE_TOKENS: Final = TokenCounter(
-    "claude_code_token_usage_tokens_total",
+    names.CLAUDE_CODE_TOKENS,
     "type",
     "model",
     {
@@ -147,11 +148,10 @@ CLAUDE_CODE_TOKENS: Final = TokenCounter(
         "cacheCreation": PriceKind.CACHE_WRITE,
     },
     providers=("anthropic",),
-    observed=True,
 )
 # gen_ai.client.token.usage has input and output types only: cached input is priced as input.
 GENAI_TOKENS: Final = TokenCounter(
-    "gen_ai_client_token_usage_sum",
+    names.APP_TOKENS,
     "gen_ai_token_type",
     "gen_ai_response_model",
     {"input": PriceKind.INPUT, "output": PriceKind.OUTPUT},
@@ -174,18 +174,23 @@ def derived_cost(
     window: Window | str,
     by: Sequence[str] = (),
     token_types: Sequence[str] | None = None,
-    table: PricingTable | None = None,
+    *,
+    table: PricingTable,
+    recorded: bool = True,
+    matchers: str = "",
 ) -> str:
-    """PromQL: USD of the tokens `counter` counted in `window`, summed by `by`. `token_types`
-    limits it to some types (default: every priced type). Models absent from the table, and
-    prices of zero, add nothing."""
-    table = table or load_pricing()
+    """PromQL: USD of the tokens `counter` counted in `window`, summed by `by`, at `table`'s
+    prices. `token_types` limits it to some types (default: every priced type). Models absent
+    from the table, and prices of zero, add nothing."""
     types = list(token_types) if token_types is not None else list(counter.prices)
     inner = _labels(by, (counter.model_label, counter.type_label))
     terms = [
         f"sum by ({inner}) ("
         + counter.increase(
-            f'{counter.type_label}="{token_type}", {counter.model_label}=~"{price.match}"', window
+            f'{counter.type_label}="{token_type}", {counter.model_label}=~"{price.match}"'
+            + (f", {matchers}" if matchers else ""),
+            window,
+            recorded,
         )
         + f") * {format_price(price.price(counter.prices[token_type]))} / 1e6"
         for price in table.for_providers(counter.providers)

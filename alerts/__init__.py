@@ -1,0 +1,33 @@
+"""Alert rules, one module per domain (cost, reliability, traffic, pipeline) over alerts/base.py.
+
+Every query comes from the vocabulary (vocabulary/measures.py), so a rule measures what the
+dashboard panel it links shows. components/alerting.py declares them in Grafana.
+"""
+
+from __future__ import annotations
+
+from alerts.base import GROUP_INTERVALS, VALUE, AlertRule, PanelLink, prometheus_rule_groups
+from alerts.cost import cost_rules
+from alerts.pipeline import pipeline_rules
+from alerts.reliability import reliability_rules
+from alerts.traffic import traffic_rules
+from components.settings import AlertThresholds
+
+__all__ = [
+    "GROUP_INTERVALS",
+    "VALUE",
+    "AlertRule",
+    "PanelLink",
+    "alert_rules",
+    "prometheus_rule_groups",
+]
+
+
+def alert_rules(thresholds: AlertThresholds) -> list[AlertRule]:
+    """Every rule, with these thresholds."""
+    return [
+        *cost_rules(thresholds),
+        *reliability_rules(thresholds),
+        *traffic_rules(thresholds),
+        *pipeline_rules(),
+    ]

@@ -1,0 +1,197 @@
+"""Each measure once: spend, tokens, requests, errors, latency, sessions.
+
+Every function returns PromQL that reads the recorded series (vocabulary/recording.py), so a
+month of a team's data is a few hundred series. `window` is where the measure is taken: a
+`Window`, or its text (`[$__range]`, `[1d]`, `[$__interval] offset -$__interval`). `by` names
+the labels to keep; `matchers` narrows the recorded series (`{type="cacheRead"}`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from vocabulary import names
+from vocabulary.recording import COUNTER_BY_METRIC, INTERVAL, SPEND
+from vocabulary.windows import Window
+
+# The recorded series are 5-minute windows: a panel reading them must not step finer.
+MIN_INTERVAL: Final = INTERVAL
+
+
+def _grouping(by: Sequence[str]) -> str:
+    return f" by ({', '.join(by)})" if by else ""
+
+
+def recorded(metric: str, window: Window | str, matchers: str = "") -> str:
+    """Per recorded series, how much `metric` grew in `window` (no sum)."""
+    record = COUNTER_BY_METRIC[metric].record
+    return f"sum_over_time({record}{matchers}{Window.of(window).range()})"
+
+
+def increase(metric: str, window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
+    """How much `metric` grew in `window`, summed by `by`: the counting method of
+    vocabulary/__init__.py, read from the recorded windows."""
+    return f"sum{_grouping(by)} ({recorded(metric, window, matchers)})"
+
+
+def per_second(metric: str, by: Sequence[str] = (), matchers: str = "") -> str:
+    """Average per-second growth over each step of a time series panel (whose min interval
+    must be MIN_INTERVAL): the step's recorded windows divided by the step."""
+    window = Window("$__interval")
+    return f"{increase(metric, window, by, matchers)} / ($__interval_ms / 1000)"
+
+
+# --- spend ---------------------------------------------------------------------------------------
+
+
+def spend(window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
+    """USD spent in `window` by `by` (any of recording.SPEND_LABELS): Claude Code, every app's
+    own cost, and apps that report only tokens priced from the pricing table. `matchers` may
+    name service_name, user_email and gen_ai_operation_name."""
+    span = Window.of(window).range()
+    return f"sum{_grouping(by)} (sum_over_time({SPEND.record}{matchers}{span}))"
+
+
+APPS: Final = f'{{{names.SERVICE}!~"{names.CLAUDE_CODE_SERVICE_PATTERN}"}}'
+CLAUDE_CODE: Final = f'{{{names.SERVICE}=~"{names.CLAUDE_CODE_SERVICE_PATTERN}"}}'
+
+
+def spend_or_zero(window: Window | str) -> str:
+    """Total spend, 0 (not nothing) when nothing was recorded: for alert rules."""
+    return f"({spend(window)} or vector(0))"
+
+
+def _utc_day(time: str) -> str:
+    """The UTC day number of the windows ending at `time`: (day start, day end] is one day, so
+    the window recorded at midnight belongs to the day it closes."""
+    return f"ceil({time} / 86400)"
+
+
+def spend_today() -> str:
+    """USD since midnight UTC at the evaluation time: the recorded windows of the last day
+    whose UTC day is the evaluation's. `@ end()` pins the evaluation time inside the subquery
+    (for an instant query end() is that time, to the second), `[1d:5m]` visits each recorded
+    window once: a step picks the one window recorded in the 5 minutes before it."""
+    now = "last_over_time(vector(time())[1s:1s] @ end())"
+    today = f"({_utc_day('vector(time())')} == on () {_utc_day(now)})"
+    return f"(sum(sum_over_time(({SPEND.record} and on () {today})[1d:{INTERVAL}])) or vector(0))"
+
+
+def spend_per_hour(by: Sequence[str] = ()) -> str:
+    """USD per hour over each step of a time series panel (min interval MIN_INTERVAL)."""
+    return f"{spend(Window('$__interval'), by)} * 3600 / ($__interval_ms / 1000)"
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+CLAUDE_CODE_PROMPT_TYPES: Final = "input|cacheRead|cacheCreation"
+
+
+def _relabel(expr: str, target: str, source: str) -> str:
+    return f'label_replace({expr}, "{target}", "$1", "{source}", "(.*)")'
+
+
+def _token_kind(expr: str, label: str, prompt_types: str, completion_types: str) -> str:
+    prompt = f'label_replace({expr}, "kind", "prompt", "{label}", "{prompt_types}")'
+    return f'label_replace({prompt}, "kind", "completion", "{label}", "{completion_types}")'
+
+
+def tokens_by_kind(window: Window | str) -> str:
+    """Prompt (everything the model read: new input, cache reads and cache writes) and
+    completion (output) tokens, Claude Code and apps together, by `kind`."""
+    claude_code = _token_kind(
+        increase(names.CLAUDE_CODE_TOKENS, window, [names.TOKEN_TYPE]),
+        names.TOKEN_TYPE,
+        CLAUDE_CODE_PROMPT_TYPES,
+        "output",
+    )
+    apps = _token_kind(
+        increase(names.APP_TOKENS, window, [names.APP_TOKEN_TYPE]),
+        names.APP_TOKEN_TYPE,
+        "input",
+        "output",
+    )
+    return f"sum by (kind) ({claude_code} or {apps})"
+
+
+def tokens_by_model_type(window: Window | str) -> str:
+    """Tokens by `model` and `type`: Claude Code's four types, the apps' input and output."""
+    claude_code = increase(names.CLAUDE_CODE_TOKENS, window, [names.MODEL, names.TOKEN_TYPE])
+    apps = _relabel(
+        _relabel(
+            increase(names.APP_TOKENS, window, [names.APP_MODEL, names.APP_TOKEN_TYPE]),
+            names.MODEL,
+            names.APP_MODEL,
+        ),
+        names.TOKEN_TYPE,
+        names.APP_TOKEN_TYPE,
+    )
+    return f"sum by ({names.MODEL}, {names.TOKEN_TYPE}) ({claude_code} or {apps})"
+
+
+def tokens_by_source(window: Window | str) -> str:
+    claude_code = increase(names.CLAUDE_CODE_TOKENS, window, [names.SERVICE])
+    return f"({claude_code} or {increase(names.APP_TOKENS, window, [names.SERVICE])})"
+
+
+# --- requests, errors, latency -------------------------------------------------------------------
+
+SUCCESSFUL: Final = '{error_type=""}'
+FAILED: Final = '{error_type!=""}'
+
+
+def app_calls(window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
+    """The apps' LLM calls (gen_ai.client.operation.duration count); `SUCCESSFUL` or `FAILED`
+    narrows them."""
+    return increase(names.APP_CALLS, window, by, matchers)
+
+
+def priced_calls(window: Window | str, by: Sequence[str]) -> str:
+    """The calls spend is spread over: the apps' calls that reported a cost (the count of
+    gen_ai.usage.cost), and for apps that report only tokens their successful calls (a failed
+    call costs nothing, so counting it would make calls look cheaper)."""
+    reported = increase(names.APP_PRICED_CALLS, window, by)
+    return f"({reported} or {app_calls(window, by, SUCCESSFUL)})"
+
+
+def cost_per_call(window: Window | str, by: Sequence[str]) -> str:
+    """The apps' USD per priced call, by `by`."""
+    return f"{spend(window, by, APPS)} / {priced_calls(window, by)}"
+
+
+def error_rate_percent(window: Window | str, by: Sequence[str]) -> str:
+    """Failed LLM calls over all calls; label sets without failures are 0 %, not absent."""
+    failed = app_calls(window, by, FAILED)
+    total = app_calls(window, by)
+    return f"100 * ({failed} or 0 * {total}) / {total}"
+
+
+def latency_quantile(quantile: float, window: Window | str, by: Sequence[str] = ()) -> str:
+    """The apps' LLM call duration quantile (seconds) over `window`."""
+    labels = [*by, "le"]
+    buckets = increase(names.APP_CALL_BUCKETS, window, labels)
+    return f"histogram_quantile({quantile:g}, {buckets})"
+
+
+def http_latency_quantile(quantile: float, window: Window | str, by: Sequence[str] = ()) -> str:
+    """The apps' HTTP request duration quantile (seconds). Read from the raw buckets (not
+    recorded: only the report's period figure asks for it)."""
+    labels = ", ".join([*by, "le"])
+    span = Window.of(window).range()
+    buckets = f"sum by ({labels}) (increase({names.HTTP_BUCKETS}{span}))"
+    return f"histogram_quantile({quantile:g}, {buckets})"
+
+
+def http_requests(window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
+    return increase(names.HTTP_REQUESTS, window, by, matchers)
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+def sessions_active(window: Window | str) -> str:
+    """Claude Code sessions with any sample in `window` (a resumed session counts once). Read
+    from the raw per-session series: distinct sessions do not add up over recorded windows."""
+    span = Window.of(window).range()
+    return f"count(count by ({names.SESSION}) (max_over_time({names.CLAUDE_CODE_SESSIONS}{span})))"

@@ -1,0 +1,115 @@
+"""Every metric, label and log stream name the dashboards, alert rules and report read.
+
+Names are as they arrive in Prometheus after OTLP translation with unit suffixes
+(docs/telemetry.md). Nothing outside vocabulary/ spells one: tests/test_vocabulary.py fails
+when a dashboard, rule or report module does.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Claude Code (one series per session process) ------------------------------------------------
+
+CLAUDE_CODE_SERVICE: Final = "claude-code"
+# The CLI (and IDE extensions) and Claude Code Desktop report different service.name values;
+# every panel, rule and report figure counts both (docs/telemetry.md).
+CLAUDE_CODE_SERVICES: Final = (CLAUDE_CODE_SERVICE, "claude-code-desktop")
+CLAUDE_CODE_SERVICE_PATTERN: Final = "|".join(CLAUDE_CODE_SERVICES)
+CLAUDE_CODE_COST: Final = "claude_code_cost_usage_USD_total"
+CLAUDE_CODE_TOKENS: Final = "claude_code_token_usage_tokens_total"
+CLAUDE_CODE_SESSIONS: Final = "claude_code_session_count_total"
+CLAUDE_CODE_LINES: Final = "claude_code_lines_of_code_count_total"
+CLAUDE_CODE_COMMITS: Final = "claude_code_commit_count_total"
+CLAUDE_CODE_PULL_REQUESTS: Final = "claude_code_pull_request_count_total"
+CLAUDE_CODE_EDIT_DECISIONS: Final = "claude_code_code_edit_tool_decision_total"
+CLAUDE_CODE_ACTIVE_TIME: Final = "claude_code_active_time_seconds_total"
+
+# --- instrumented LLM apps (OpenTelemetry GenAI conventions, OpenLIT's cost) ---------------------
+
+APP_COST: Final = "gen_ai_usage_cost_USD_sum"
+APP_PRICED_CALLS: Final = "gen_ai_usage_cost_USD_count"
+APP_TOKENS: Final = "gen_ai_client_token_usage_sum"
+APP_CALL_DURATION: Final = "gen_ai_client_operation_duration_seconds"
+APP_CALLS: Final = f"{APP_CALL_DURATION}_count"
+APP_CALL_DURATION_SUM: Final = f"{APP_CALL_DURATION}_sum"
+APP_CALL_BUCKETS: Final = f"{APP_CALL_DURATION}_bucket"
+HTTP_DURATION: Final = "http_server_request_duration_seconds"
+HTTP_REQUESTS: Final = f"{HTTP_DURATION}_count"
+HTTP_DURATION_SUM: Final = f"{HTTP_DURATION}_sum"
+HTTP_BUCKETS: Final = f"{HTTP_DURATION}_bucket"
+
+# --- Tempo's metrics-generator -------------------------------------------------------------------
+
+SPAN_LATENCY: Final = "traces_spanmetrics_latency"
+SPAN_CALLS: Final = "traces_spanmetrics_calls_total"
+SERVICE_GRAPH_REQUESTS: Final = "traces_service_graph_request_total"
+
+# --- the stack itself ----------------------------------------------------------------------------
+
+UP: Final = "up"
+COLLECTOR_QUEUE_SIZE: Final = "otelcol_exporter_queue_size"
+COLLECTOR_MEMORY: Final = "otelcol_process_memory_rss_bytes"
+PROMETHEUS_HEAD_SERIES: Final = "prometheus_tsdb_head_series"
+PROCESS_MEMORY: Final = "process_resident_memory_bytes"
+# The local stack's scrape jobs whose loss silences telemetry (configs/prometheus).
+PIPELINE_JOBS: Final = ("otel-collector", "loki", "tempo")
+
+# --- labels --------------------------------------------------------------------------------------
+
+SERVICE: Final = "service_name"
+MODEL: Final = "model"  # Claude Code's model; the apps' response model is relabelled to it
+APP_MODEL: Final = "gen_ai_response_model"
+APP_REQUEST_MODEL: Final = "gen_ai_request_model"
+OPERATION: Final = "gen_ai_operation_name"
+TOKEN_TYPE: Final = "type"  # Claude Code: input, output, cacheRead, cacheCreation
+APP_TOKEN_TYPE: Final = "gen_ai_token_type"  # apps: input, output
+USER: Final = "user_email"
+SESSION: Final = "session_id"
+ERROR_TYPE: Final = "error_type"
+STATUS_CODE: Final = "http_response_status_code"
+# Labels that tell one process of a session or app from another: recording rules sum them away
+# and keep every other label, so a label added later (team, query_source) is kept unasked.
+PER_PROCESS_LABELS: Final = ("session_id", "user_account_uuid", "service_version", "instance")
+
+# --- recorded series (vocabulary/recording.py) ---------------------------------------------------
+
+RECORD_INTERVAL: Final = "5m"
+
+
+def record_name(metric: str) -> str:
+    """A counter's recorded 5-minute windows: `llm:claude_code_cost_usage_USD:increase5m`."""
+    return f"llm:{metric.removesuffix('_total')}:increase{RECORD_INTERVAL}"
+
+
+SPEND_RECORD: Final = f"llm:spend_usd:increase{RECORD_INTERVAL}"
+
+# --- Loki streams --------------------------------------------------------------------------------
+
+CLAUDE_CODE_EVENTS: Final = f'{{service_name=~"{CLAUDE_CODE_SERVICE_PATTERN}"}}'
+JSONL_STREAM: Final = '{service_name="llm-cost-jsonl"}'
+ALL_STREAMS: Final = '{service_name=~".+"}'
+
+METRICS: Final = (
+    CLAUDE_CODE_COST,
+    CLAUDE_CODE_TOKENS,
+    CLAUDE_CODE_SESSIONS,
+    CLAUDE_CODE_LINES,
+    CLAUDE_CODE_COMMITS,
+    CLAUDE_CODE_PULL_REQUESTS,
+    CLAUDE_CODE_EDIT_DECISIONS,
+    CLAUDE_CODE_ACTIVE_TIME,
+    APP_COST,
+    APP_PRICED_CALLS,
+    APP_TOKENS,
+    APP_CALL_DURATION,
+    HTTP_DURATION,
+    SPAN_LATENCY,
+    SPAN_CALLS,
+    SERVICE_GRAPH_REQUESTS,
+    COLLECTOR_QUEUE_SIZE,
+    COLLECTOR_MEMORY,
+    PROMETHEUS_HEAD_SERIES,
+    PROCESS_MEMORY,
+)
+"""Every metric (histograms by their base name) the vocabulary knows, for the spelling test."""

@@ -1,0 +1,167 @@
+"""Recording rules: each counter counted once per 5-minute window, summed over its processes.
+
+A recorded series `llm:<counter>:increase5m` holds, at each evaluation time t, what the counter's
+series grew in the window (t - 6m, t - 1m] (vocabulary/windows.py's observed_increase), summed
+without the per-process labels (session, instance, version) and keeping every other label. A
+measure over any range is then `sum_over_time()` of the recorded windows, which reads a few
+series per user and model instead of one per session.
+
+- Windows tile: consecutive evaluations 5 minutes apart count every sample once, across counter
+  resets (a window with a reset falls back to increase()) and series that start and end.
+- Late samples: the window ends a minute before the evaluation, so a sample that reaches the
+  database up to `LATE` after its timestamp is still counted.
+- `llm:spend_usd:increase5m` is spend, defined once: Claude Code's cost metric, each app's
+  `gen_ai.usage.cost`, and for apps that report only tokens their tokens priced from the pricing
+  table at the time of recording.
+
+The same rules are declared as Grafana-managed recording rules on both targets
+(components/alerting.py) and exported as a Prometheus rule file (`python -m tools.export
+recording-rules DIR`) for promtool and for backfilling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from vocabulary import names
+from vocabulary.pricing import GENAI_TOKENS, PricingTable, derived_cost
+from vocabulary.windows import Window, observed_increase
+
+GROUP: Final = "LLM recorded series"
+INTERVAL_SECONDS: Final = 300
+INTERVAL: Final = names.RECORD_INTERVAL
+LATE: Final = "1m"
+RECORD_WINDOW: Final = Window(INTERVAL, LATE)
+# The labels spend is recorded by; Claude Code has no operation, the apps no user.
+SPEND_LABELS: Final = (names.SERVICE, names.MODEL, names.USER, names.OPERATION)
+
+
+def per_process_sum(expr: str) -> str:
+    return f"sum without ({', '.join(names.PER_PROCESS_LABELS)}) ({expr})"
+
+
+@dataclass(frozen=True)
+class CounterRecord:
+    """One counter's recorded windows."""
+
+    metric: str
+
+    @property
+    def record(self) -> str:
+        return names.record_name(self.metric)
+
+    def raw(self, matchers: str, window: Window | str) -> str:
+        """What the recorded series sums to over `window`, computed from the raw series."""
+        return per_process_sum(observed_increase(f"{self.metric}{matchers}", window))
+
+    def expr(self, table: PricingTable) -> str:
+        return self.raw("", RECORD_WINDOW)
+
+
+COUNTERS: Final = tuple(
+    CounterRecord(metric)
+    for metric in (
+        names.CLAUDE_CODE_COST,
+        names.CLAUDE_CODE_TOKENS,
+        names.CLAUDE_CODE_SESSIONS,
+        names.CLAUDE_CODE_LINES,
+        names.CLAUDE_CODE_COMMITS,
+        names.CLAUDE_CODE_PULL_REQUESTS,
+        names.CLAUDE_CODE_EDIT_DECISIONS,
+        names.CLAUDE_CODE_ACTIVE_TIME,
+        names.APP_COST,
+        names.APP_PRICED_CALLS,
+        names.APP_TOKENS,
+        names.APP_CALLS,
+        names.APP_CALL_DURATION_SUM,
+        names.APP_CALL_BUCKETS,
+        names.HTTP_REQUESTS,
+        names.HTTP_DURATION_SUM,
+    )
+)
+COUNTER_BY_METRIC: Final = {counter.metric: counter for counter in COUNTERS}
+
+
+def _relabel(expr: str, target: str, source: str) -> str:
+    return f'label_replace({expr}, "{target}", "$1", "{source}", "(.*)")'
+
+
+def raw_spend(
+    window: Window | str,
+    table: PricingTable,
+    by: Sequence[str] = SPEND_LABELS,
+    matchers: str = "",
+) -> str:
+    """USD by `by` over `window` from the raw series: Claude Code's cost metric, else each app's
+    own cost, else (label sets without a cost series) its tokens priced from `table`.
+    `matchers` (`{...}`, on labels the raw series carry: service_name, user_email,
+    gen_ai_operation_name) narrows every source."""
+    grouping = ", ".join(by)
+    app_by = [names.SERVICE, names.OPERATION, names.APP_MODEL]
+    claude_code = (
+        f"sum by ({grouping}) ({observed_increase(names.CLAUDE_CODE_COST + matchers, window)})"
+    )
+    own = f"sum by ({', '.join(app_by)}) ({observed_increase(names.APP_COST + matchers, window)})"
+    priced = derived_cost(
+        GENAI_TOKENS, window, app_by, table=table, recorded=False, matchers=matchers.strip("{}")
+    )
+    apps = f"sum by ({grouping}) ({_relabel(f'({own} or {priced})', names.MODEL, names.APP_MODEL)})"
+    return f"({claude_code} or {apps})"
+
+
+@dataclass(frozen=True)
+class SpendRecord:
+    """Spend in USD by SPEND_LABELS, every source priced."""
+
+    record: str = names.SPEND_RECORD
+
+    def raw(self, matchers: str, window: Window | str, table: PricingTable) -> str:
+        return raw_spend(window, table, matchers=matchers)
+
+    def expr(self, table: PricingTable) -> str:
+        return raw_spend(RECORD_WINDOW, table)
+
+
+SPEND: Final = SpendRecord()
+
+
+@dataclass(frozen=True)
+class RecordingRule:
+    record: str
+    expr: str
+
+
+def recording_rules(table: PricingTable) -> list[RecordingRule]:
+    return [RecordingRule(rule.record, rule.expr(table)) for rule in (*COUNTERS, SPEND)]
+
+
+def prometheus_rule_file(table: PricingTable) -> dict[str, Any]:
+    """The rules as a Prometheus rule file: one group, evaluated every INTERVAL."""
+    rules = [{"record": rule.record, "expr": rule.expr} for rule in recording_rules(table)]
+    return {"groups": [{"name": GROUP, "interval": INTERVAL, "rules": rules}]}
+
+
+# --- the raw form of a recorded query (the bench compares both) ----------------------------------
+
+
+def raw_equivalent(expr: str, table: PricingTable) -> str:
+    """`expr` with every `sum_over_time(<record>{matchers}[window] offset x)` replaced by what it
+    sums to from the raw series: the same panel without recording rules."""
+    import re
+
+    records: dict[str, Callable[[str, Window], str]] = {
+        counter.record: counter.raw for counter in COUNTERS
+    }
+    records[SPEND.record] = lambda matchers, window: SPEND.raw(matchers, window, table)
+    pattern = re.compile(
+        r"sum_over_time\((llm:[\w]+:increase" + INTERVAL + r")(\{[^}]*\})?"
+        r"\[([^\]]+)\](?:\s+offset\s+(-?[\w$]+))?\)"
+    )
+
+    def replace(match: re.Match[str]) -> str:
+        record, matchers, duration, offset = match.groups()
+        return records[record](matchers or "", Window(duration, offset))
+
+    return pattern.sub(replace, expr)
