@@ -1,17 +1,19 @@
 """Acceptance: 7 days of generated telemetry, backfilled into a real Prometheus, give each model's
-true cost through the counting the dashboards use (observed_increase() per series, then sum)."""
+true cost through the measure the dashboards, alert rules and report read (vocabulary.measures:
+the recorded 5-minute windows, summed)."""
 
 import pytest
 
-from dashboards.panels import OWN_INTERVAL, PICKER_RANGE, observed_increase
+from dashboards.panels import OWN_INTERVAL, PICKER_RANGE
 from tests.support.prometheus import QueryContext, QueryDataset, by_label, shared_dataset
 from tools.telemetry.truth import utc_day
+from vocabulary import measures, names
 
 pytestmark = pytest.mark.query
 
 DAY = 86_400.0
-COST = "claude_code_cost_usage_USD_total"
-SEVEN_DAYS = f"sum by (model) ({observed_increase(COST, PICKER_RANGE)})"
+COST = names.CLAUDE_CODE_COST
+SEVEN_DAYS = measures.spend(PICKER_RANGE, ["model"], measures.CLAUDE_CODE)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def test_models_whose_series_reset_still_match(dataset: QueryDataset) -> None:
 def test_daily_cost_lands_on_its_day(dataset: QueryDataset) -> None:
     """Daily bars: min interval 1d and increase over [$__interval] give each day's cost."""
     context = last_days(dataset, 7, min_interval="1d")
-    (series,) = dataset.range(f"sum({observed_increase(COST, OWN_INTERVAL)})", context)
+    (series,) = dataset.range(measures.spend(OWN_INTERVAL, [], measures.CLAUDE_CODE), context)
     truth_by_day: dict[str, float] = {}
     for (_model, day), cost in dataset.totals.claude_code_cost_by_model_day.items():
         truth_by_day[day] = truth_by_day.get(day, 0.0) + cost
@@ -72,8 +74,9 @@ def test_spend_by_query_source_subagent_and_service_matches_the_truth(
     dataset: QueryDataset, label: str, truth_of: str
 ) -> None:
     """Claude Code's 2026 labels: where spend goes (main, subagent, auxiliary; which subagent;
-    CLI or Desktop), through increase() per series then sum, within 1 % of the events."""
-    query = f"sum by ({label}) ({observed_increase(COST, PICKER_RANGE)})"
+    CLI or Desktop), from the recorded spend, within 1 % of the events."""
+    # The spend record keeps SPEND_LABELS; the recorded cost counter keeps every label.
+    query = measures.increase(COST, PICKER_RANGE, [label])
     measured = by_label(dataset.instant(query, last_days(dataset, 7)), label)
     measured.pop("", None)  # requests of no subagent carry no agent_name
     truth = getattr(dataset.totals, truth_of)
@@ -85,7 +88,7 @@ def test_spend_by_query_source_subagent_and_service_matches_the_truth(
 def test_total_spend_with_desktop_and_cli_sessions_mixed_matches_the_truth(
     dataset: QueryDataset,
 ) -> None:
-    total = f"sum({observed_increase(COST, PICKER_RANGE)})"
+    total = measures.spend(PICKER_RANGE, [], measures.CLAUDE_CODE)
     (entry,) = dataset.instant(total, last_days(dataset, 7))
     truth = dataset.totals.claude_code_cost_by_service
     assert set(truth) == {"claude-code", "claude-code-desktop"}

@@ -145,8 +145,8 @@ def test_every_panel_and_report_query_counts_claude_code_desktop_too() -> None:
     import json
 
     from dashboards import render_all
-    from vocabulary.names import CLAUDE_CODE_EVENTS, CLAUDE_CODE_SERVICES
     from tools.report.queries import ALL_QUERIES
+    from vocabulary.names import CLAUDE_CODE_EVENTS, CLAUDE_CODE_SERVICES
 
     texts = [json.dumps(render_all())] + [query.template for query in ALL_QUERIES]
     cli_only = re.compile(r'(service_name|job)\\?"?\s*=\s*\\?"claude-code\\?"')
