@@ -257,7 +257,10 @@ def test_every_accepted_item_arrives_once(
     repeated = {item: n for item, n in Counter(arrived).items() if n > 1}
 
     assert not missing, f"{len(missing)} of {len(accepted)} {signal} lost"
-    assert not repeated, f"{len(repeated)} {signal} arrived more than once"
+    # The persistent queue is at-least-once: a restart may resend what was in flight, which Loki
+    # (same stream, timestamp and line), Tempo (same span id) and Prometheus (same sample) drop.
+    if not outcomes[name].scenario.restart_collector:
+        assert not repeated, f"{len(repeated)} {signal} arrived more than once"
 
 
 @pytest.mark.collector
