@@ -35,7 +35,14 @@ INTERVAL: Final = names.RECORD_INTERVAL
 LATE: Final = "1m"
 RECORD_WINDOW: Final = Window(INTERVAL, LATE)
 # The labels spend is recorded by; Claude Code has no operation, the apps no user.
-SPEND_LABELS: Final = (names.SERVICE, names.MODEL, names.USER, names.OPERATION)
+SPEND_LABELS: Final = (
+    names.SERVICE,
+    names.MODEL,
+    names.USER,
+    names.OPERATION,
+    names.TEAM,
+    names.COST_CENTER,
+)
 
 
 def per_process_sum(expr: str) -> str:

@@ -9,6 +9,9 @@ class ClaudeCodeUser:
     account_uuid: str
     organization_id: str
     terminal_type: str
+    # Resource attributes set through OTEL_RESOURCE_ATTRIBUTES (README "Teams"); "" when unset.
+    team: str = ""
+    cost_center: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,11 @@ def loki_entries(traffic: Traffic) -> Iterator[dict[str, Any]]:
             for key, value in claude_code_event_attributes(event).items()
         }
         metadata["service_version"] = CLAUDE_CODE_VERSION
+        # Resource attributes other than service.name are structured metadata in Loki.
+        user = event.process.user
+        metadata.update(
+            (k, v) for k, v in (("team", user.team), ("cost_center", user.cost_center)) if v
+        )
         yield {
             "timestamp": rfc3339(event.time),
             "stream": {"service_name": event.process.service},

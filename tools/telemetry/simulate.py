@@ -53,6 +53,9 @@ MCP_TURNS = 0.12
 AUXILIARY_QUERY_SOURCE = "auxiliary"  # the event's subsystem name; only examples are documented
 MAIN_QUERY_SOURCE = "repl_main_thread"
 HOOK_EVENT = "PreToolUse"
+# (team, cost_center) by user, in turn; every third user sets neither, as a laptop without the
+# fleet's settings would.
+TEAMS = (("platform", "cc-100"), ("payments", "cc-200"), ("", ""))
 
 
 class AppProfile:
@@ -144,6 +147,8 @@ def _team(scenario: Scenario) -> list[ClaudeCodeUser]:
             account_uuid=_uuid(rng),
             organization_id=organization,
             terminal_type=TERMINALS[index % len(TERMINALS)],
+            team=TEAMS[index % len(TEAMS)][0],
+            cost_center=TEAMS[index % len(TEAMS)][1],
         )
         for index in range(scenario.users)
     ]

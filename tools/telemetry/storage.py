@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 
 from tools.telemetry import catalog, genai_generations
 from tools.telemetry.catalog import Instrument, NativeMetric
-from tools.telemetry.events import AppProcess, AppRequest, ClaudeCodeProcess, Traffic
+from tools.telemetry.events import (
+    AppProcess,
+    AppRequest,
+    ClaudeCodeProcess,
+    ClaudeCodeUser,
+    Traffic,
+)
 from tools.telemetry.naming import MetricType, prometheus_label_name
 from tools.telemetry.scenario import Scenario
 
@@ -185,6 +191,16 @@ def _claude_code_labels(process: ClaudeCodeProcess, attributes: Labels) -> Label
         ("user_email", user.email),
         ("organization_id", user.organization_id),
         ("terminal_type", user.terminal_type),
+        *_team_labels(user),
+    )
+
+
+def _team_labels(user: ClaudeCodeUser) -> Labels:
+    """The promoted `team` and `cost_center` resource attributes, when the user sets them."""
+    return tuple(
+        (name, value)
+        for name, value in (("team", user.team), ("cost_center", user.cost_center))
+        if value
     )
 
 

@@ -35,6 +35,11 @@ class Totals:
     claude_code_events_by_name: dict[str, int] = field(default_factory=dict)
     claude_code_spans_by_name: dict[str, int] = field(default_factory=dict)
     claude_code_ttft_ms: list[int] = field(default_factory=list)
+    # Spend and tokens by the user's email and by team (users without a team are left out).
+    claude_code_cost_by_user: dict[str, float] = field(default_factory=dict)
+    claude_code_cost_by_team: dict[str, float] = field(default_factory=dict)
+    claude_code_tokens_by_user: dict[str, int] = field(default_factory=dict)
+    claude_code_tokens_by_team: dict[str, int] = field(default_factory=dict)
     app_cost_by_model_day: dict[tuple[str, str], float] = field(default_factory=dict)
     app_tokens_by_type_model: dict[tuple[str, str], int] = field(default_factory=dict)
     app_requests_by_service_status: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -77,6 +82,10 @@ def _claude_code_totals(traffic: Traffic, totals: Totals) -> None:
     by_source: dict[str, float] = defaultdict(float)
     by_agent: dict[str, float] = defaultdict(float)
     by_service: dict[str, float] = defaultdict(float)
+    by_user: dict[str, float] = defaultdict(float)
+    by_team: dict[str, float] = defaultdict(float)
+    tokens_by_user: Counter[str] = Counter()
+    tokens_by_team: Counter[str] = Counter()
     names: Counter[str] = Counter()
     for event in traffic.claude_code_events:
         names[event.name] += 1
@@ -92,6 +101,13 @@ def _claude_code_totals(traffic: Traffic, totals: Totals) -> None:
         if "agent.name" in attributes:
             by_agent[str(attributes["agent.name"])] += spent
         by_service[event.process.service] += spent
+        user = event.process.user
+        used = sum(int(event.attribute(attribute)) for attribute in _TOKEN_FIELDS.values())
+        by_user[user.email] += spent
+        tokens_by_user[user.email] += used
+        if user.team:
+            by_team[user.team] += spent
+            tokens_by_team[user.team] += used
         model = str(event.attribute("model"))
         cost[(model, utc_day(event.time))] += float(event.attribute("cost_usd"))
         requests[model] += 1
@@ -105,6 +121,10 @@ def _claude_code_totals(traffic: Traffic, totals: Totals) -> None:
     totals.claude_code_cost_by_query_source = dict(by_source)
     totals.claude_code_cost_by_agent = dict(by_agent)
     totals.claude_code_cost_by_service = dict(by_service)
+    totals.claude_code_cost_by_user = dict(by_user)
+    totals.claude_code_cost_by_team = dict(by_team)
+    totals.claude_code_tokens_by_user = dict(tokens_by_user)
+    totals.claude_code_tokens_by_team = dict(tokens_by_team)
     sessions: dict[str, set[str]] = defaultdict(set)
     for process in traffic.claude_code_processes:
         sessions[process.service].add(process.session_id)
