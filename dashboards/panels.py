@@ -3,6 +3,9 @@
 Every panel reads its datasource from a template variable (`ds_prometheus`, `ds_loki`,
 `ds_tempo`) whose default is the fixed datasource UID, so an exported dashboard imports into
 any Grafana and still works unchanged on both targets.
+
+Every LLM dashboard has the source, user, team and model variables (vocabulary/filters.py);
+`render()` adds their matchers to every PromQL and LogQL target, so a panel never spells them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from grafana_foundation_sdk.models import prometheus as prometheus_models
 from grafana_foundation_sdk.models.common import DataSourceRef
 
 from components.datasources import LOKI_UID, PROMETHEUS_UID, TEMPO_UID
+from vocabulary import filters
 from vocabulary.windows import OWN_INTERVAL, PICKER_RANGE, Window, observed_increase
 
 __all__ = ["OWN_INTERVAL", "PICKER_RANGE", "Window", "observed_increase"]
@@ -321,7 +325,10 @@ def build_dashboard(
     kinds: Sequence[DatasourceKind] = (PROMETHEUS,),
     tags: Sequence[str] = (),
     time_from: str = "now-7d",
+    filtered: bool = True,
 ) -> dashboard.Dashboard:
+    """`filtered`: offer the source, user, team and model variables (False only for a
+    dashboard whose series carry none of those labels, such as the stack's own health)."""
     board = (
         dashboard.Dashboard(title)
         .uid(uid)
@@ -334,12 +341,54 @@ def build_dashboard(
     )
     for kind in kinds:
         board = board.with_variable(kind.template_variable())
+    if filtered:
+        for choice in filters.FILTERS:
+            board = board.with_variable(filter_variable(choice))
     for section in sections:
         if section.title is not None:
             board = board.with_row(row(section.title))
         for panel in section.panels:
             board = board.with_panel(panel)
     return board
+
+
+def filter_variable(choice: filters.DashboardFilter) -> dashboard.QueryVariable:
+    """A multi-value variable over the recorded spend's label values, "All" (`.*`) by default."""
+    every = dashboard_models.VariableOption(selected=True, text="All", value="$__all")
+    return (
+        dashboard.QueryVariable(choice.variable)
+        .label(choice.title)
+        .datasource(PROMETHEUS.ref)
+        .query(choice.values_query)
+        .definition(choice.values_query)
+        .refresh(dashboard_models.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(dashboard_models.VariableSort.ALPHABETICAL_ASC)
+        .multi(True)
+        .include_all(True)
+        .all_value(filters.ALL_VALUE)
+        .current(every)
+    )
+
+
+_FILTER_BY_DATASOURCE: Final = {
+    PROMETHEUS.ref.uid: filters.filtered_promql,
+    LOKI.ref.uid: filters.filtered_logql,
+}
+
+
+def _apply_filters(model: dict[str, Any]) -> None:
+    """Narrow every PromQL and LogQL target by the dashboard's filter variables, if it has them."""
+    variables = {variable["name"] for variable in model.get("templating", {}).get("list", [])}
+    if not {choice.variable for choice in filters.FILTERS} <= variables:
+        return
+    panels = [*model["panels"]]
+    panels += [inner for panel in model["panels"] for inner in panel.get("panels", [])]
+    for panel in panels:
+        for target in panel.get("targets", []):
+            datasource = target.get("datasource") or panel.get("datasource") or {}
+            apply = _FILTER_BY_DATASOURCE.get(datasource.get("uid", ""))
+            if apply is not None and target.get("expr"):
+                target["expr"] = apply(target["expr"])
 
 
 def _layout(panels: list[dict[str, Any]]) -> None:
@@ -366,6 +415,7 @@ def _layout(panels: list[dict[str, Any]]) -> None:
 def render(board: dashboard.Dashboard) -> dict[str, Any]:
     """The dashboard's JSON model, as Grafana stores it and as Pulumi applies it."""
     model = json.loads(JSONEncoder(sort_keys=True).encode(board.build()))
+    _apply_filters(model)
     _layout(model["panels"])
     return model
 

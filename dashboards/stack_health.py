@@ -333,6 +333,7 @@ def build() -> dashboard.Dashboard:
         kinds=(PROMETHEUS,),
         tags=["stack"],
         time_from="now-24h",
+        filtered=False,
     )
 
 

@@ -30,7 +30,7 @@ from tools.telemetry.pricing import PRICES
 from tools.telemetry.simulate import simulate
 from tools.telemetry.storage import export_ticks
 from tools.telemetry.truth import utc_day
-from vocabulary import names
+from vocabulary import filters, names
 from vocabulary.measures import APPS
 from vocabulary.pricing import (
     CLAUDE_CODE_TOKENS,
@@ -116,6 +116,7 @@ def test_dashboard_uses_only_its_two_datasource_variables() -> None:
         "ds_prometheus": "datasource",
         "ds_loki": "datasource",
         ct.MIN_REQUEST_COST: "textbox",
+        **{choice.variable: "query" for choice in filters.FILTERS},
     }
     for panel in model["panels"]:
         if panel["type"] != "row":
