@@ -42,7 +42,7 @@ def test_template_variables_single_multi_and_formats() -> None:
         start=0.0, end=DAY, variables={"model": ["a.b", "c"], "user": "dev1", "all": ".*"}
     )
     expr = 'x{model=~"$model", user="${user}", app=~"[[all]]"} ${model:pipe}'
-    assert interpolate(expr, context) == r'x{model=~"(a\.b|c)", user="dev1", app=~".*"} a.b|c'
+    assert interpolate(expr, context) == r'x{model=~"(a\\.b|c)", user="dev1", app=~".*"} a.b|c'
 
 
 def test_unknown_variables_are_left_for_the_check_to_reject() -> None:

@@ -140,10 +140,12 @@ def _format_variable_value(value: str | Sequence[str], form: str | None) -> str:
         return value
     if form == "pipe":
         return "|".join(value)
-    if form in ("csv", None) and len(value) == 1:
+    if form == "csv" and len(value) == 1:
         return value[0]
-    # The Prometheus and Loki datasources turn multi-values into a regex alternation.
-    return "(" + "|".join(re.escape(item) for item in value) + ")"
+    # The Prometheus datasource escapes each chosen value's regex characters with two
+    # backslashes (one survives the PromQL string) and joins several into an alternation.
+    escaped = [re.sub(r"[\\^$*+?.()|\[\]{}]", r"\\\\\g<0>", item) for item in value]
+    return escaped[0] if len(escaped) == 1 else "(" + "|".join(escaped) + ")"
 
 
 def substitute_template_variables(expr: str, variables: Mapping[str, str | Sequence[str]]) -> str:
