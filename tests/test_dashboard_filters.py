@@ -225,7 +225,8 @@ def test_the_table_names_every_filter_label_the_stored_series_carry(
     dataset: QueryDataset,
 ) -> None:
     """A series whose stored label sets hold a variable's label must take that filter, on a
-    label it has; team is a resource attribute the fixture's apps do not set."""
+    label it has. A filter on a label the series lack is allowed for team only: a resource
+    attribute that a source may or may not set."""
     every = sorted(set().union(*CANDIDATES.values()))
     found = 0
     for name, carried in filters.SERIES_LABELS.items():
@@ -309,13 +310,21 @@ def test_one_team_sees_that_teams_spend_and_tokens(
     total_cost: Query,
     total_tokens: Query,
 ) -> None:
-    """dev3 sets no team: it counts in "All" and in no team."""
+    """dev3 and the second app set no team: they count in "All" and in no team."""
     truth = dataset.totals
     assert set(truth.claude_code_cost_by_team) == {"platform", "payments"}
+    assert set(truth.app_cost_by_team) == {"platform"}  # support-bot sets a team
     for team, cost in truth.claude_code_cost_by_team.items():
-        assert total(dataset, total_cost, team=[team]) == pytest.approx(cost, rel=0.01), team
+        expected = cost + truth.app_cost_by_team.get(team, 0.0)
+        assert total(dataset, total_cost, team=[team]) == pytest.approx(expected, rel=0.01), team
         tokens = truth.claude_code_tokens_by_team[team]
         assert total(dataset, total_tokens, team=[team]) == pytest.approx(tokens, rel=0.01), team
+    # The apps alone: support-bot's spend is platform's, no app's is payments'.
+    app_cost = panel(dashboards, "llm-cost-tokens", "App cost by model: metrics")
+    platform = truth.app_cost_by_team["platform"]
+    assert total(dataset, app_cost, team=["platform"]) == pytest.approx(platform, rel=0.01)
+    assert total(dataset, app_cost, team=["payments"]) == 0.0
+    assert total(dataset, app_cost) > platform * 1.5  # the other app counts under "All"
     top_users = panel(dashboards, "llm-cost-tokens", "Top 10 users by cost (Claude Code)")
     context = seven_days(dataset, **{**top_users.variables, "team": ["payments"]})
     rows = by_label(dataset.instant(top_users.expr, context), names.USER)

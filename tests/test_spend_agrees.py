@@ -77,7 +77,9 @@ def spend_today_panel(dataset: QueryDataset, now: float) -> float:
     ]
     assert query.instant
     midnight = now - now % DAY
-    context = QueryContext(start=midnight, end=now, scrape_interval=SCRAPE_INTERVAL)
+    context = QueryContext(
+        start=midnight, end=now, scrape_interval=SCRAPE_INTERVAL, variables=query.variables
+    )
     (entry,) = dataset.instant(query.expr, context)
     return float(entry["value"][1])
 

@@ -106,7 +106,8 @@ def raw_spend(
     `matchers` (`{...}`, on labels the raw series carry: service_name, user_email,
     gen_ai_operation_name) narrows every source."""
     grouping = ", ".join(by)
-    app_by = [names.SERVICE, names.OPERATION, names.APP_MODEL]
+    # An app that sets team and cost_center (resource attributes) keeps them in its spend.
+    app_by = [names.SERVICE, names.OPERATION, names.APP_MODEL, names.TEAM, names.COST_CENTER]
     claude_code = (
         f"sum by ({grouping}) ({observed_increase(names.CLAUDE_CODE_COST + matchers, window)})"
     )

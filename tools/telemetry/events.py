@@ -84,6 +84,8 @@ class AppProcess:
     end: float
     # Which GenAI conventions the app's instrumentation follows (simulate.CONVENTIONS).
     conventions: str = "v1.37"
+    team: str = ""  # resource attributes, as for ClaudeCodeUser
+    cost_center: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -250,6 +250,9 @@ class OtlpSender:
             "service.instance.id": process.instance,
             "deployment.environment.name": "production",
         }
+        resource.update(
+            (k, v) for k, v in (("team", process.team), ("cost_center", process.cost_center)) if v
+        )
         return self._pipeline(process.instance, resource, with_traces=True, with_logs=False)
 
     @staticmethod

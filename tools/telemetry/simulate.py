@@ -72,6 +72,7 @@ class AppProfile:
         jsonl: bool,
         conventions: str = "v1.37",
         reports_cost: bool = True,
+        team: tuple[str, str] = ("", ""),
     ) -> None:
         self.service = service
         self.route = route
@@ -80,12 +81,13 @@ class AppProfile:
         self.writes_jsonl = jsonl
         self.conventions = conventions
         self.reports_cost = reports_cost
+        self.team, self.cost_center = team
 
 
 # The first three follow the conventions of 2025 (v1.37, OpenLIT's cost); the others, present
 # with --apps 4 and more, the other generations an app may be on today.
 APP_PROFILES = (
-    AppProfile("support-bot", "/v1/chat", "chat", (SONNET, HAIKU), jsonl=False),
+    AppProfile("support-bot", "/v1/chat", "chat", (SONNET, HAIKU), jsonl=False, team=TEAMS[0]),
     AppProfile("pr-review-bot", "/v1/review", "chat", (GPT_4O, GPT_4O_MINI), jsonl=True),
     AppProfile(
         "doc-summarizer",
@@ -867,6 +869,8 @@ def _app_processes(scenario: Scenario, profile: AppProfile, replica: int) -> lis
                 start,
                 min(restart, scenario.end),
                 profile.conventions,
+                profile.team,
+                profile.cost_center,
             )
         )
         start = restart + rng.uniform(10, 30)
@@ -1035,6 +1039,8 @@ def simulate_window(scenario: Scenario, start: float, minutes: float) -> Traffic
             start,
             end,
             profile.conventions,
+            profile.team,
+            profile.cost_center,
         )
         app_processes.append(process)
         requests.extend(_requests_of(scenario, profile, process, scenario.users, shaped=False))

@@ -195,11 +195,11 @@ def _claude_code_labels(process: ClaudeCodeProcess, attributes: Labels) -> Label
     )
 
 
-def _team_labels(user: ClaudeCodeUser) -> Labels:
-    """The promoted `team` and `cost_center` resource attributes, when the user sets them."""
+def _team_labels(source: ClaudeCodeUser | AppProcess) -> Labels:
+    """The promoted `team` and `cost_center` resource attributes, when the source sets them."""
     return tuple(
         (name, value)
-        for name, value in (("team", user.team), ("cost_center", user.cost_center))
+        for name, value in (("team", source.team), ("cost_center", source.cost_center))
         if value
     )
 
@@ -289,6 +289,7 @@ def _app_resource(process: AppProcess) -> Labels:
         ("service_name", process.service),
         ("service_version", process.version),
         ("deployment_environment_name", "production"),
+        *_team_labels(process),
     )
 
 

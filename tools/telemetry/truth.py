@@ -49,6 +49,7 @@ class Totals:
     # (conventions, kind) with kind input (fresh), output (reasoning included), cache_read,
     # cache_write, reasoning.
     app_cost_by_conventions: dict[str, float] = field(default_factory=dict)
+    app_cost_by_team: dict[str, float] = field(default_factory=dict)
     app_tokens_by_conventions_kind: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @staticmethod
@@ -153,6 +154,7 @@ def _app_totals(traffic: Traffic, totals: Totals) -> None:
     statuses: Counter[tuple[str, int]] = Counter()
     errors: Counter[str] = Counter()
     by_conventions: dict[str, float] = defaultdict(float)
+    by_team: dict[str, float] = defaultdict(float)
     kinds: Counter[tuple[str, str]] = Counter()
     for request in traffic.app_requests:
         llm = request.llm
@@ -160,6 +162,8 @@ def _app_totals(traffic: Traffic, totals: Totals) -> None:
         if not llm.error_type:
             conventions = request.process.conventions
             by_conventions[conventions] += llm.cost_usd
+            if request.process.team:
+                by_team[request.process.team] += llm.cost_usd
             for kind, amount in (
                 ("input", llm.input_tokens),
                 ("output", llm.output_tokens),
@@ -183,6 +187,7 @@ def _app_totals(traffic: Traffic, totals: Totals) -> None:
     totals.app_llm_errors_by_type = dict(errors)
     totals.jsonl_cost_by_model_day = dict(jsonl)
     totals.app_cost_by_conventions = dict(by_conventions)
+    totals.app_cost_by_team = dict(by_team)
     totals.app_tokens_by_conventions_kind = dict(kinds)
 
 
