@@ -152,11 +152,11 @@ def test_the_check_finds_a_missing_filter(parse: Parse) -> None:
 def test_every_claude_code_event_stream_is_narrowed_by_source_user_and_team(
     dashboards: dict[str, dict[str, Any]],
 ) -> None:
-    """Loki: source in the stream selector (service_name is a stream label), user and team as
-    label filters on structured metadata."""
-    stream = names.CLAUDE_CODE_EVENTS.removesuffix("}")
+    """Loki: label filters right after the stream selector (service_name is a stream label,
+    user_email and team structured metadata; a label filter reads both)."""
+    stream = names.CLAUDE_CODE_EVENTS
     expected = (
-        f'{stream}, service_name=~"{PICKED["source"]}"}}'
+        f'{stream} | service_name=~"{PICKED["source"]}"'
         f' | user_email=~"{PICKED["user"]}" | team=~"{PICKED["team"]}"'
     )
     checked = 0

@@ -92,7 +92,13 @@ def test_the_generator_stores_exactly_the_documented_labels(name: str) -> None:
         expected.add("le")
     stored = set(generated_labels()[name])
     # Apps set no service.instance.id on Claude Code's side; an app series always has one.
-    assert stored == expected - ({"instance"} if source is catalog.CLAUDE_CODE else set())
+    expected -= {"instance"} if source is catalog.CLAUDE_CODE else set()
+    # team and cost_center only where a user or app sets them: every Claude Code series of
+    # such a user, one app's series.
+    optional = set(catalog.TEAM_LABELS)
+    assert stored - optional == expected
+    if source is catalog.CLAUDE_CODE:
+        assert optional <= stored
 
 
 @pytest.mark.parametrize("name", sorted(otlp_metrics()))
@@ -121,7 +127,8 @@ def test_claude_code_events_are_the_documented_ones_both_ways() -> None:
         }
         assert optional <= event.where_it_applies, name
         for keys in generated[name]:
-            assert event.always | common <= keys <= event.always | common | optional, name
+            allowed = event.always | common | optional | set(catalog.TEAM_LABELS)
+            assert event.always | common <= keys <= allowed, name
 
 
 def test_claude_code_spans_are_the_documented_ones_both_ways() -> None:

@@ -105,23 +105,12 @@ SERIES_LABELS: Final[Mapping[str, Carried]] = {
 """Series name -> the filters it takes and the label each reads."""
 
 
-@dataclass(frozen=True)
-class StreamLabels:
-    """A Loki stream selector's filters: stream labels go in the selector, structured
-    metadata (the events' attributes and the other resource attributes) in a label filter."""
+# Claude Code events: label filters after the stream selector, which match stream labels
+# (service_name) and structured metadata (the events' attributes, other resource attributes)
+# alike. Not every event names a model (only api_request does), so the model filter is left to
+# the metrics panels.
+STREAM_LABELS: Final[Mapping[str, Carried]] = {names.CLAUDE_CODE_EVENTS: _CLAUDE_CODE}
 
-    stream: Carried
-    metadata: Carried
-
-
-# Claude Code events: not every event names a model (only api_request does), so the model
-# filter is left to the metrics panels.
-STREAM_LABELS: Final[Mapping[str, StreamLabels]] = {
-    names.CLAUDE_CODE_EVENTS: StreamLabels(
-        stream={SOURCE.variable: names.SERVICE},
-        metadata={USER.variable: names.USER, TEAM.variable: names.TEAM},
-    ),
-}
 
 # PromQL tokens: strings (their text is never a selector), numbers and durations, dashboard
 # variables, names, anything else one character at a time.
@@ -176,9 +165,8 @@ def filtered_promql(expr: str) -> str:
 
 
 def filtered_logql(expr: str) -> str:
-    """`expr` with the dashboard filters on every stream selector in STREAM_LABELS."""
-    for selector, labels in STREAM_LABELS.items():
-        stream = ", ".join(matchers(labels.stream))
-        metadata = "".join(f" | {matcher}" for matcher in matchers(labels.metadata))
-        expr = expr.replace(selector, f"{selector.removesuffix('}')}, {stream}}}{metadata}")
+    """`expr` with the dashboard filters after every stream selector in STREAM_LABELS."""
+    for selector, carried in STREAM_LABELS.items():
+        stages = "".join(f" | {matcher}" for matcher in matchers(carried))
+        expr = expr.replace(selector, selector + stages)
     return expr

@@ -14,6 +14,9 @@ CLAUDE_CODE_SERVICE = "claude-code"
 CLAUDE_CODE_DESKTOP_SERVICE = "claude-code-desktop"
 CLAUDE_CODE_SERVICES = (CLAUDE_CODE_SERVICE, CLAUDE_CODE_DESKTOP_SERVICE)
 JSONL_SERVICE = "llm-cost-jsonl"
+# Resource attributes a source may set in OTEL_RESOURCE_ATTRIBUTES, promoted to labels
+# (configs/prometheus/prometheus.yml): on the series of the users and apps that set them.
+TEAM_LABELS = ("team", "cost_center")
 
 # Attributes Claude Code puts on every metric point and event.
 CLAUDE_CODE_COMMON_ATTRIBUTES = (
