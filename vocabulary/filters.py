@@ -3,9 +3,10 @@
 Every LLM dashboard offers the four variables, "All" by default. A variable narrows the series
 that carry its label: `All` is `.*`, which also matches a series without the label (the empty
 value), and one picked value drops such a series, since it is not that user's, team's or model's.
-`filtered()` adds the matchers to every selector of a series listed in SERIES_LABELS and to
-every Claude Code event stream selector; dashboards/panels.py applies it to every target when a
-dashboard is rendered, so a new panel is filtered as soon as the series it reads is listed here.
+`filtered_promql()` adds the matchers to every selector of a series listed in SERIES_LABELS,
+`filtered_logql()` label filters after every Claude Code event stream selector;
+dashboards/panels.py applies them to every target when a dashboard is rendered, so a new panel is
+filtered as soon as the series it reads is listed here.
 """
 
 from __future__ import annotations
