@@ -45,6 +45,14 @@ SPAN_LATENCY: Final = "traces_spanmetrics_latency"
 SPAN_CALLS: Final = "traces_spanmetrics_calls_total"
 SERVICE_GRAPH_REQUESTS: Final = "traces_service_graph_request_total"
 
+# --- Claude Code's beta traces (Tempo) -----------------------------------------------------------
+
+CLAUDE_CODE_LLM_SPAN: Final = "claude_code.llm_request"
+CLAUDE_CODE_INTERACTION_SPAN: Final = "claude_code.interaction"
+# Span attributes keep their dots in TraceQL; the session id is on every span.
+SPAN_SESSION: Final = "span.session.id"
+SPAN_TTFT_MS: Final = "span.ttft_ms"
+
 # --- the stack itself ----------------------------------------------------------------------------
 
 UP: Final = "up"
@@ -67,6 +75,17 @@ APP_TOKEN_TYPE: Final = "gen_ai_token_type"  # apps: input, output
 USER: Final = "user_email"
 SESSION: Final = "session_id"
 ERROR_TYPE: Final = "error_type"
+# Who made a Claude Code request (2026 attributes on the cost and token counters and the request
+# events; absent where they do not apply): main, subagent or auxiliary; which subagent, skill,
+# plugin, MCP server and tool; the session's effort and speed.
+QUERY_SOURCE: Final = "query_source"
+AGENT: Final = "agent_name"
+SKILL: Final = "skill_name"
+PLUGIN: Final = "plugin_name"
+MCP_SERVER: Final = "mcp_server_name"
+MCP_TOOL: Final = "mcp_tool_name"
+EFFORT: Final = "effort"
+SPEED: Final = "speed"
 STATUS_CODE: Final = "http_response_status_code"
 # Labels that tell one process of a session or app from another: recording rules sum them away
 # and keep every other label, so a label added later (team, query_source) is kept unasked.
@@ -87,6 +106,14 @@ SPEND_RECORD: Final = f"llm:spend_usd:increase{RECORD_INTERVAL}"
 # --- Loki streams --------------------------------------------------------------------------------
 
 CLAUDE_CODE_EVENTS: Final = f'{{service_name=~"{CLAUDE_CODE_SERVICE_PATTERN}"}}'
+# Claude Code's events (the event_name value of each), as the agents' panels and rules read them.
+EVENT_NAME: Final = "event_name"
+API_REFUSAL: Final = "api_refusal"
+API_RETRIES_EXHAUSTED: Final = "api_retries_exhausted"
+COMPACTION: Final = "compaction"
+HOOK_COMPLETE: Final = "hook_execution_complete"
+MCP_CONNECTION: Final = "mcp_server_connection"
+SUBAGENT_COMPLETED: Final = "subagent_completed"
 JSONL_STREAM: Final = '{service_name="llm-cost-jsonl"}'
 ALL_STREAMS: Final = '{service_name=~".+"}'
 
