@@ -126,9 +126,12 @@ def cost_per_call_by_model(window: str) -> str:
 
 
 def tokens_by_kind(window: str) -> str:
-    """The apps' prompt (input) and completion (output) tokens."""
-    by_type = measures.increase(names.APP_TOKENS, window, [names.APP_TOKEN_TYPE])
-    prompt = f'label_replace({by_type}, "kind", "prompt", "gen_ai_token_type", "input")'
+    """The apps' prompt (input and cache) and completion (output) tokens, both generations."""
+    by_type = measures.app_tokens(window, [names.APP_TOKEN_TYPE])
+    prompt = (
+        f'label_replace({by_type}, "kind", "prompt", "gen_ai_token_type", '
+        f'"{measures.APP_PROMPT_TYPES}")'
+    )
     both = f'label_replace({prompt}, "kind", "completion", "gen_ai_token_type", "output")'
     return f"sum by (kind) ({both})"
 

@@ -34,6 +34,13 @@ APP_CALL_DURATION: Final = "gen_ai_client_operation_duration_seconds"
 APP_CALLS: Final = f"{APP_CALL_DURATION}_count"
 APP_CALL_DURATION_SUM: Final = f"{APP_CALL_DURATION}_sum"
 APP_CALL_BUCKETS: Final = f"{APP_CALL_DURATION}_bucket"
+# semantic-conventions-genai (2026): a counter per token category; input counts cached tokens and
+# output counts reasoning (the cache and reasoning counters are subsets).
+APP_INFERENCE_INPUT: Final = "gen_ai_client_inference_usage_input_tokens_total"
+APP_INFERENCE_OUTPUT: Final = "gen_ai_client_inference_usage_output_tokens_total"
+APP_INFERENCE_CACHE_READ: Final = "gen_ai_client_inference_usage_cache_read_input_tokens_total"
+APP_INFERENCE_CACHE_WRITE: Final = "gen_ai_client_inference_usage_cache_write_input_tokens_total"
+APP_INFERENCE_REASONING: Final = "gen_ai_client_inference_usage_reasoning_output_tokens_total"
 HTTP_DURATION: Final = "http_server_request_duration_seconds"
 HTTP_REQUESTS: Final = f"{HTTP_DURATION}_count"
 HTTP_DURATION_SUM: Final = f"{HTTP_DURATION}_sum"
@@ -102,6 +109,9 @@ def record_name(metric: str) -> str:
 
 
 SPEND_RECORD: Final = f"llm:spend_usd:increase{RECORD_INTERVAL}"
+# The apps' tokens of every GenAI generation, by gen_ai_token_type input (not cached),
+# cache_read, cache_write and output (reasoning included).
+APP_TOKENS_RECORD: Final = f"llm:gen_ai_tokens:increase{RECORD_INTERVAL}"
 
 # --- Loki streams --------------------------------------------------------------------------------
 
@@ -130,6 +140,11 @@ METRICS: Final = (
     APP_PRICED_CALLS,
     APP_TOKENS,
     APP_CALL_DURATION,
+    APP_INFERENCE_INPUT,
+    APP_INFERENCE_OUTPUT,
+    APP_INFERENCE_CACHE_READ,
+    APP_INFERENCE_CACHE_WRITE,
+    APP_INFERENCE_REASONING,
     HTTP_DURATION,
     SPAN_LATENCY,
     SPAN_CALLS,
