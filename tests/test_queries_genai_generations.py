@@ -9,11 +9,11 @@ from collections import defaultdict
 
 import pytest
 
-from dashboards import traces_latency
+from dashboards import api, traces_latency
 from dashboards.panels import PICKER_RANGE
 from tests.support.prometheus import QueryContext, QueryDataset, shared_dataset
 from tools.telemetry.scenario import Scenario
-from tools.telemetry.simulate import APP_PROFILES
+from tools.telemetry.simulate import APP_PROFILES, simulate_apps
 from vocabulary import measures, names
 
 pytestmark = pytest.mark.query
@@ -85,3 +85,25 @@ def test_the_token_split_panel_reads_both_generations(dataset: QueryDataset) -> 
     assert measured.keys() == truth.keys()
     for kind, tokens in truth.items():
         assert measured[kind] == pytest.approx(tokens, rel=0.01), kind
+
+
+def test_calls_and_failures_count_every_generation(dataset: QueryDataset) -> None:
+    """The calls measure (both call-duration histograms) counts each app's calls and failures;
+    the API dashboard's error share has a row for every app."""
+    _processes, requests = simulate_apps(EVERY_GENERATION)
+    calls: dict[str, int] = defaultdict(int)
+    failures: dict[str, int] = defaultdict(int)
+    for request in requests:
+        calls[request.process.service] += 1
+        failures[request.process.service] += bool(request.llm.error_type)
+    context = _days(dataset)
+    for matchers, truth in (("", calls), (measures.FAILED, failures)):
+        query = measures.app_calls(PICKER_RANGE, [names.SERVICE], matchers)
+        rows = dataset.instant(query, context)
+        measured = {row["metric"][names.SERVICE]: float(row["value"][1]) for row in rows}
+        expected = {service: n for service, n in truth.items() if n}
+        assert measured.keys() == expected.keys()
+        for service, n in expected.items():
+            assert measured[service] == pytest.approx(n, rel=0.01), (service, matchers)
+    shares = dataset.instant(api.llm_error_percent_by_service("[2d]"), context)
+    assert {row["metric"][names.SERVICE] for row in shares} == set(CONVENTIONS)

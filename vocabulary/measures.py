@@ -150,10 +150,29 @@ SUCCESSFUL: Final = '{error_type=""}'
 FAILED: Final = '{error_type!=""}'
 
 
+def app_call_series(suffix: str, matchers: str = "") -> str:
+    """A selector for the apps' LLM call histogram's `suffix` series (count, sum, bucket) on
+    either generation: gen_ai.client.operation.duration or gen_ai.client.inference.duration.
+    `matchers` is the inside of a selector's braces."""
+    both = "|".join(
+        f"{h}_{suffix}" for h in (names.APP_CALL_DURATION, names.APP_INFERENCE_DURATION)
+    )
+    inside = ", ".join(m for m in (f'__name__=~"{both}"', matchers) if m)
+    return "{" + inside + "}"
+
+
+def _both_generations(older: str, newer: str, window: Window | str, matchers: str) -> str:
+    """Per recorded series, a 2025 histogram's and its 2026 successor's growth side by side (an
+    app sends one of the two, so their series never share a label set)."""
+    return f"({recorded(older, window, matchers)} or {recorded(newer, window, matchers)})"
+
+
 def app_calls(window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
-    """The apps' LLM calls (gen_ai.client.operation.duration count); `SUCCESSFUL` or `FAILED`
-    narrows them."""
-    return increase(names.APP_CALLS, window, by, matchers)
+    """The apps' LLM calls (the count of gen_ai.client.operation.duration, or of
+    gen_ai.client.inference.duration on the 2026 conventions); `SUCCESSFUL` or `FAILED` narrows
+    them."""
+    calls = _both_generations(names.APP_CALLS, names.APP_INFERENCE_CALLS, window, matchers)
+    return f"sum{_grouping(by)} ({calls})"
 
 
 def priced_calls(window: Window | str, by: Sequence[str]) -> str:
@@ -177,9 +196,10 @@ def error_rate_percent(window: Window | str, by: Sequence[str]) -> str:
 
 
 def latency_quantile(quantile: float, window: Window | str, by: Sequence[str] = ()) -> str:
-    """The apps' LLM call duration quantile (seconds) over `window`."""
+    """The apps' LLM call duration quantile (seconds) over `window`, both generations."""
     labels = [*by, "le"]
-    buckets = increase(names.APP_CALL_BUCKETS, window, labels)
+    both = _both_generations(names.APP_CALL_BUCKETS, names.APP_INFERENCE_BUCKETS, window, "")
+    buckets = f"sum{_grouping(labels)} ({both})"
     return f"histogram_quantile({quantile:g}, {buckets})"
 
 

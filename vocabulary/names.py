@@ -41,6 +41,11 @@ APP_INFERENCE_OUTPUT: Final = "gen_ai_client_inference_usage_output_tokens_total
 APP_INFERENCE_CACHE_READ: Final = "gen_ai_client_inference_usage_cache_read_input_tokens_total"
 APP_INFERENCE_CACHE_WRITE: Final = "gen_ai_client_inference_usage_cache_write_input_tokens_total"
 APP_INFERENCE_REASONING: Final = "gen_ai_client_inference_usage_reasoning_output_tokens_total"
+# gen_ai.client.inference.duration (2026) replaces gen_ai.client.operation.duration.
+APP_INFERENCE_DURATION: Final = "gen_ai_client_inference_duration_seconds"
+APP_INFERENCE_CALLS: Final = f"{APP_INFERENCE_DURATION}_count"
+APP_INFERENCE_DURATION_SUM: Final = f"{APP_INFERENCE_DURATION}_sum"
+APP_INFERENCE_BUCKETS: Final = f"{APP_INFERENCE_DURATION}_bucket"
 HTTP_DURATION: Final = "http_server_request_duration_seconds"
 HTTP_REQUESTS: Final = f"{HTTP_DURATION}_count"
 HTTP_DURATION_SUM: Final = f"{HTTP_DURATION}_sum"
@@ -145,6 +150,7 @@ METRICS: Final = (
     APP_INFERENCE_CACHE_READ,
     APP_INFERENCE_CACHE_WRITE,
     APP_INFERENCE_REASONING,
+    APP_INFERENCE_DURATION,
     HTTP_DURATION,
     SPAN_LATENCY,
     SPAN_CALLS,

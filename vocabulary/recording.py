@@ -79,6 +79,9 @@ COUNTERS: Final = tuple(
         names.APP_CALLS,
         names.APP_CALL_DURATION_SUM,
         names.APP_CALL_BUCKETS,
+        names.APP_INFERENCE_CALLS,
+        names.APP_INFERENCE_DURATION_SUM,
+        names.APP_INFERENCE_BUCKETS,
         names.HTTP_REQUESTS,
         names.HTTP_DURATION_SUM,
     )
