@@ -1,4 +1,5 @@
-"""Alert rules, one module per domain (cost, reliability, traffic, pipeline) over alerts/base.py.
+"""Alert rules, one module per domain (cost, reliability, traffic, pipeline, agents) over
+alerts/base.py.
 
 Every query comes from the vocabulary (vocabulary/measures.py), so a rule measures what the
 dashboard panel it links shows. components/alerting.py declares them in Grafana.
@@ -6,6 +7,7 @@ dashboard panel it links shows. components/alerting.py declares them in Grafana.
 
 from __future__ import annotations
 
+from alerts.agents import agent_rules
 from alerts.base import GROUP_INTERVALS, VALUE, AlertRule, PanelLink, prometheus_rule_groups
 from alerts.cost import cost_rules
 from alerts.pipeline import pipeline_rules
@@ -30,4 +32,5 @@ def alert_rules(thresholds: AlertThresholds) -> list[AlertRule]:
         *reliability_rules(thresholds),
         *traffic_rules(thresholds),
         *pipeline_rules(),
+        *agent_rules(thresholds),
     ]

@@ -28,11 +28,13 @@ RELIABILITY_GROUP = "LLM reliability"
 TRAFFIC_GROUP = "LLM traffic"
 # Evaluation interval of each rule group, in seconds; every rule's `for` is a multiple of it.
 PIPELINE_GROUP = "Telemetry pipeline"
+AGENTS_GROUP = "LLM agents"
 GROUP_INTERVALS: Mapping[str, int] = {
     COST_GROUP: 300,
     RELIABILITY_GROUP: 60,
     TRAFFIC_GROUP: 60,
     PIPELINE_GROUP: 60,
+    AGENTS_GROUP: 60,
 }
 
 
@@ -149,6 +151,7 @@ OPERATION = f"{label(names.SERVICE)} {label(names.OPERATION)}"
 
 COST_DASHBOARD = "llm-cost-tokens"
 SESSIONS_DASHBOARD = "llm-agent-sessions"
+AGENTS_DASHBOARD = "llm-agents-tools"
 API_DASHBOARD = "llm-api"
 TRACES_DASHBOARD = "llm-traces-latency"
 MISSION_CONTROL = "llm-mission-control"

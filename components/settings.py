@@ -307,6 +307,12 @@ class AlertThresholds(_Model):
     no_traffic_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
     user_requests_per_hour: Annotated[int, Field(ge=1)] = 50
     session_cost_usd: Usd = 25.0
+    # Agents: a session's or a subagent's spending pace, and bursts of refusals and of requests
+    # that gave up after their retries (Claude Code events, per user, last 15 minutes).
+    runaway_session_usd_per_hour: Usd = 10.0
+    runaway_subagent_usd_per_hour: Usd = 5.0
+    refusals_in_15_minutes: Annotated[int, Field(ge=1)] = 5
+    exhausted_retries_in_15_minutes: Annotated[int, Field(ge=1)] = 3
 
     @model_validator(mode="after")
     def _warnings_below_alerts(self) -> AlertThresholds:

@@ -12,6 +12,7 @@ from typing import Any
 
 from dashboards import (
     agent_sessions,
+    agents_tools,
     api,
     claude_code,
     cost_tokens,
@@ -28,6 +29,7 @@ MODULES: tuple[ModuleType, ...] = (
     mission_control,
     api,
     agent_sessions,
+    agents_tools,
     traces_latency,
     stack_health,
 )

@@ -34,7 +34,7 @@ from dashboards.traces_latency import (
     span_error_ratio,
     span_quantile,
 )
-from vocabulary import names
+from vocabulary import measures, names
 
 UID: Final = "llm-api"
 RANGE: Final = "[$__range]"
@@ -44,8 +44,6 @@ HTTP_REQUESTS: Final = names.HTTP_REQUESTS
 ENDPOINT: Final = ("job", "http_route")
 SERVER_SPANS: Final = 'span_kind="SPAN_KIND_SERVER"'
 SERVER_ENDPOINT: Final = ("service", "span_name")
-LLM_CALLS: Final = names.APP_CALLS
-LLM_CALL_BUCKETS: Final = names.APP_CALL_BUCKETS
 
 
 # Queries (the number tests import these) ------------------------------------------------------
@@ -78,15 +76,16 @@ def latency_buckets() -> str:
 
 def llm_error_percent_by_service(window: str) -> str:
     """Share of each service's LLM calls that failed (error.type set), in percent; 0 without."""
-    failed = f'sum by (service_name) (increase({LLM_CALLS}{{error_type!=""}}{window}))'
-    total = f"sum by (service_name) (increase({LLM_CALLS}{window}))"
+    failed_calls = measures.app_call_series("count", 'error_type!=""')
+    failed = f"sum by (service_name) (increase({failed_calls}{window}))"
+    total = f"sum by (service_name) (increase({measures.app_call_series('count')}{window}))"
     return f"100 * ({failed} or {total} * 0) / {total}"
 
 
 def llm_call_quantile_by_service(quantile: float, window: str) -> str:
     return (
         f"histogram_quantile({quantile}, "
-        f"sum by (service_name, le) (rate({LLM_CALL_BUCKETS}{window})))"
+        f"sum by (service_name, le) (rate({measures.app_call_series('bucket')}{window})))"
     )
 
 

@@ -39,7 +39,6 @@ HTTP_REQUESTS: Final = names.HTTP_REQUESTS
 HTTP_DURATION_SUM: Final = names.HTTP_DURATION_SUM
 SERVER_ERRORS: Final = '{http_response_status_code=~"5.."}'
 SERVER_SPAN_BUCKETS: Final = f'{names.SPAN_LATENCY}_bucket{{span_kind="SPAN_KIND_SERVER"}}'
-LLM_CALLS: Final = names.APP_CALLS
 CLAUDE_CODE_EVENTS: Final = names.CLAUDE_CODE_EVENTS
 
 
@@ -82,15 +81,17 @@ def request_rate(failed: bool) -> str:
 
 
 def llm_calls_by_operation(window: str) -> str:
-    return f"sum by (gen_ai_operation_name, gen_ai_request_model) (increase({LLM_CALLS}{window}))"
+    calls = measures.app_call_series("count")
+    return f"sum by (gen_ai_operation_name, gen_ai_request_model) (increase({calls}{window}))"
 
 
 def llm_errors_by_type(window: str) -> str:
-    return f'sum by (error_type) (increase({LLM_CALLS}{{error_type!=""}}{window}))'
+    failed = measures.app_call_series("count", 'error_type!=""')
+    return f"sum by (error_type) (increase({failed}{window}))"
 
 
 def llm_calls_per_minute() -> str:
-    return f"sum by (service_name) (rate({LLM_CALLS}{RATE})) * 60"
+    return f"sum by (service_name) (rate({measures.app_call_series('count')}{RATE})) * 60"
 
 
 def spend_per_hour() -> str:

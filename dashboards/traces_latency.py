@@ -11,7 +11,7 @@ Exemplars on the P95 panels link a latency point to a trace that produced it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from grafana_foundation_sdk.builders import dashboard
@@ -40,7 +40,6 @@ RATE: Final = "[$__rate_interval]"
 SPAN_LATENCY: Final = names.SPAN_LATENCY
 SPAN_CALLS: Final = names.SPAN_CALLS
 OPERATION: Final = ("service", "span_name")
-LLM_DURATION: Final = names.APP_CALL_DURATION
 HTTP_DURATION: Final = names.HTTP_DURATION
 
 
@@ -62,9 +61,13 @@ def _as_operation(vector: str, service: str, *name_parts: str) -> str:
     return f'label_join({relabelled}, "span_name", " ", {parts})'
 
 
-def _operation_mean(histogram: str, service: str, name_parts: Sequence[str], window: str) -> str:
+def _operation_mean(
+    series: Callable[[str], str], service: str, name_parts: Sequence[str], window: str
+) -> str:
+    """Sum over count per operation; `series(suffix)` selects the histogram's sum or count."""
+
     def per_operation(suffix: str) -> str:
-        rate = f"rate({histogram}_{suffix}{window})"
+        rate = f"rate({series(suffix)}{window})"
         return f"sum by ({_by(OPERATION)}) ({_as_operation(rate, service, *name_parts)})"
 
     return f"({per_operation('sum')} / {per_operation('count')})"
@@ -72,13 +75,22 @@ def _operation_mean(histogram: str, service: str, name_parts: Sequence[str], win
 
 def request_average(window: str) -> str:
     """Mean duration (s) of the apps' requests, per service and span name (`POST /v1/chat`)."""
-    return _operation_mean(HTTP_DURATION, "job", ("http_request_method", "http_route"), window)
+    return _operation_mean(
+        lambda suffix: f"{HTTP_DURATION}_{suffix}",
+        "job",
+        ("http_request_method", "http_route"),
+        window,
+    )
 
 
 def llm_call_average(window: str) -> str:
-    """Mean duration (s) of the apps' LLM calls, per service and span name (`chat <model>`)."""
+    """Mean duration (s) of the apps' LLM calls on either GenAI generation, per service and
+    span name (`chat <model>`)."""
     return _operation_mean(
-        LLM_DURATION, "service_name", ("gen_ai_operation_name", "gen_ai_request_model"), window
+        measures.app_call_series,
+        "service_name",
+        ("gen_ai_operation_name", "gen_ai_request_model"),
+        window,
     )
 
 
@@ -126,9 +138,12 @@ def cost_per_call_by_model(window: str) -> str:
 
 
 def tokens_by_kind(window: str) -> str:
-    """The apps' prompt (input) and completion (output) tokens."""
-    by_type = measures.increase(names.APP_TOKENS, window, [names.APP_TOKEN_TYPE])
-    prompt = f'label_replace({by_type}, "kind", "prompt", "gen_ai_token_type", "input")'
+    """The apps' prompt (input and cache) and completion (output) tokens, both generations."""
+    by_type = measures.app_tokens(window, [names.APP_TOKEN_TYPE])
+    prompt = (
+        f'label_replace({by_type}, "kind", "prompt", "gen_ai_token_type", '
+        f'"{measures.APP_PROMPT_TYPES}")'
+    )
     both = f'label_replace({prompt}, "kind", "completion", "gen_ai_token_type", "output")'
     return f"sum by (kind) ({both})"
 

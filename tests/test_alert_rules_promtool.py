@@ -143,6 +143,16 @@ def test_the_notation_reader_sees_resets_and_gaps() -> None:
         ({"session_cost_usd": 35.0}, "cost.yaml", "Claude Code session over cost limit"),
         ({"error_rate_warning_percent": 8.0}, "reliability.yaml", "LLM error rate elevated"),
         ({"no_traffic_minutes": 180}, "traffic.yaml", "No LLM traffic"),
+        (
+            {"runaway_session_usd_per_hour": 16.0},
+            "agents.yaml",
+            "Claude Code session running away with cost",
+        ),
+        (
+            {"runaway_subagent_usd_per_hour": 6.5},
+            "agents.yaml",
+            "Claude Code subagent running away with cost",
+        ),
     ],
 )
 def test_the_cases_follow_the_thresholds(

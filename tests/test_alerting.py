@@ -99,6 +99,7 @@ def test_rule_groups_live_in_the_fixed_uid_folder(local_plan: Plan) -> None:
     assert folder.inputs == {"title": ALERT_FOLDER.title, "uid": "llm-o11y-alerts"}
     groups = local_plan.of_type(RULE_GROUP)
     assert sorted(g.inputs["name"] for g in groups) == [
+        "LLM agents",
         "LLM cost",
         "LLM recorded series",
         "LLM reliability",
@@ -167,6 +168,10 @@ def test_default_thresholds_are_the_seeds(local_plan: Plan) -> None:
     assert params["LLM operation P95 latency over limit"] == [3000]
     assert params["LLM operation P95 latency over SLO"] == [2000, 3000]
     assert params["LLM app user over hourly request limit"] == [50]
+    assert params["Claude Code session running away with cost"] == [10]
+    assert params["Claude Code subagent running away with cost"] == [5]
+    assert params["Claude Code refusals burst"] == [5]
+    assert params["Claude Code exhausted retries burst"] == [3]
 
 
 def test_a_threshold_changed_in_config_reaches_the_rule_model() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.external import REPO_ROOT
-from vocabulary import names
+from vocabulary import measures, names
 from vocabulary.pricing import load_pricing
 from vocabulary.recording import COUNTERS, SPEND, prometheus_rule_file, raw_equivalent
 from vocabulary.windows import Window
@@ -100,7 +100,7 @@ def test_every_recorded_metric_is_a_vocabulary_name() -> None:
 def test_recording_rules_have_valid_names_and_one_group() -> None:
     (group,) = prometheus_rule_file(load_pricing())["groups"]
     records = [rule["record"] for rule in group["rules"]]
-    assert len(records) == len(set(records)) == len(COUNTERS) + 1
+    assert len(records) == len(set(records)) == len(COUNTERS) + 2  # spend, the apps' tokens
     assert all(re.fullmatch(r"llm:[a-zA-Z_]+:increase5m", r) for r in records)
     assert group["interval"] == "5m"
 
@@ -164,3 +164,9 @@ def test_a_window_is_final_before_its_last_minute_arrives(tmp_path: Path) -> Non
     test_file = tmp_path / "late.yaml"
     test_file.write_text(json.dumps(cases), encoding="utf-8")
     promtool_test_rules(find_tool("promtool", PROMETHEUS_HINT), test_file)
+
+
+def test_the_raw_form_reads_both_genai_generations_for_the_apps_tokens() -> None:
+    raw = raw_equivalent(measures.tokens_by_kind("[1d]"), load_pricing())
+    assert "llm:" not in raw
+    assert names.APP_INFERENCE_CACHE_READ in raw and names.APP_TOKENS in raw

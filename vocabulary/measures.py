@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from vocabulary import names
-from vocabulary.recording import COUNTER_BY_METRIC, INTERVAL, SPEND
+from vocabulary.recording import APP_TOKENS, COUNTER_BY_METRIC, INTERVAL, SPEND
 from vocabulary.windows import Window
 
 # The recorded series are 5-minute windows: a panel reading them must not step finer.
@@ -86,6 +86,14 @@ def spend_per_hour(by: Sequence[str] = ()) -> str:
 # --- tokens --------------------------------------------------------------------------------------
 
 CLAUDE_CODE_PROMPT_TYPES: Final = "input|cacheRead|cacheCreation"
+APP_PROMPT_TYPES: Final = "input|cache_read|cache_write"
+
+
+def app_tokens(window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
+    """The apps' tokens of both GenAI generations; by any of recording.APP_TOKEN_LABELS and
+    gen_ai_token_type (input not cached, cache_read, cache_write, output with reasoning)."""
+    span = Window.of(window).range()
+    return f"sum{_grouping(by)} (sum_over_time({APP_TOKENS.record}{matchers}{span}))"
 
 
 def _relabel(expr: str, target: str, source: str) -> str:
@@ -107,20 +115,21 @@ def tokens_by_kind(window: Window | str) -> str:
         "output",
     )
     apps = _token_kind(
-        increase(names.APP_TOKENS, window, [names.APP_TOKEN_TYPE]),
+        app_tokens(window, [names.APP_TOKEN_TYPE]),
         names.APP_TOKEN_TYPE,
-        "input",
+        APP_PROMPT_TYPES,
         "output",
     )
     return f"sum by (kind) ({claude_code} or {apps})"
 
 
 def tokens_by_model_type(window: Window | str) -> str:
-    """Tokens by `model` and `type`: Claude Code's four types, the apps' input and output."""
+    """Tokens by `model` and `type`: Claude Code's four types, the apps' input, cache_read,
+    cache_write and output."""
     claude_code = increase(names.CLAUDE_CODE_TOKENS, window, [names.MODEL, names.TOKEN_TYPE])
     apps = _relabel(
         _relabel(
-            increase(names.APP_TOKENS, window, [names.APP_MODEL, names.APP_TOKEN_TYPE]),
+            app_tokens(window, [names.APP_MODEL, names.APP_TOKEN_TYPE]),
             names.MODEL,
             names.APP_MODEL,
         ),
@@ -132,7 +141,7 @@ def tokens_by_model_type(window: Window | str) -> str:
 
 def tokens_by_source(window: Window | str) -> str:
     claude_code = increase(names.CLAUDE_CODE_TOKENS, window, [names.SERVICE])
-    return f"({claude_code} or {increase(names.APP_TOKENS, window, [names.SERVICE])})"
+    return f"({claude_code} or {app_tokens(window, [names.SERVICE])})"
 
 
 # --- requests, errors, latency -------------------------------------------------------------------
@@ -141,10 +150,29 @@ SUCCESSFUL: Final = '{error_type=""}'
 FAILED: Final = '{error_type!=""}'
 
 
+def app_call_series(suffix: str, matchers: str = "") -> str:
+    """A selector for the apps' LLM call histogram's `suffix` series (count, sum, bucket) on
+    either generation: gen_ai.client.operation.duration or gen_ai.client.inference.duration.
+    `matchers` is the inside of a selector's braces."""
+    both = "|".join(
+        f"{h}_{suffix}" for h in (names.APP_CALL_DURATION, names.APP_INFERENCE_DURATION)
+    )
+    inside = ", ".join(m for m in (f'__name__=~"{both}"', matchers) if m)
+    return "{" + inside + "}"
+
+
+def _both_generations(older: str, newer: str, window: Window | str, matchers: str) -> str:
+    """Per recorded series, a 2025 histogram's and its 2026 successor's growth side by side (an
+    app sends one of the two, so their series never share a label set)."""
+    return f"({recorded(older, window, matchers)} or {recorded(newer, window, matchers)})"
+
+
 def app_calls(window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
-    """The apps' LLM calls (gen_ai.client.operation.duration count); `SUCCESSFUL` or `FAILED`
-    narrows them."""
-    return increase(names.APP_CALLS, window, by, matchers)
+    """The apps' LLM calls (the count of gen_ai.client.operation.duration, or of
+    gen_ai.client.inference.duration on the 2026 conventions); `SUCCESSFUL` or `FAILED` narrows
+    them."""
+    calls = _both_generations(names.APP_CALLS, names.APP_INFERENCE_CALLS, window, matchers)
+    return f"sum{_grouping(by)} ({calls})"
 
 
 def priced_calls(window: Window | str, by: Sequence[str]) -> str:
@@ -168,9 +196,10 @@ def error_rate_percent(window: Window | str, by: Sequence[str]) -> str:
 
 
 def latency_quantile(quantile: float, window: Window | str, by: Sequence[str] = ()) -> str:
-    """The apps' LLM call duration quantile (seconds) over `window`."""
+    """The apps' LLM call duration quantile (seconds) over `window`, both generations."""
     labels = [*by, "le"]
-    buckets = increase(names.APP_CALL_BUCKETS, window, labels)
+    both = _both_generations(names.APP_CALL_BUCKETS, names.APP_INFERENCE_BUCKETS, window, "")
+    buckets = f"sum{_grouping(labels)} ({both})"
     return f"histogram_quantile({quantile:g}, {buckets})"
 
 

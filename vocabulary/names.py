@@ -34,6 +34,18 @@ APP_CALL_DURATION: Final = "gen_ai_client_operation_duration_seconds"
 APP_CALLS: Final = f"{APP_CALL_DURATION}_count"
 APP_CALL_DURATION_SUM: Final = f"{APP_CALL_DURATION}_sum"
 APP_CALL_BUCKETS: Final = f"{APP_CALL_DURATION}_bucket"
+# semantic-conventions-genai (2026): a counter per token category; input counts cached tokens and
+# output counts reasoning (the cache and reasoning counters are subsets).
+APP_INFERENCE_INPUT: Final = "gen_ai_client_inference_usage_input_tokens_total"
+APP_INFERENCE_OUTPUT: Final = "gen_ai_client_inference_usage_output_tokens_total"
+APP_INFERENCE_CACHE_READ: Final = "gen_ai_client_inference_usage_cache_read_input_tokens_total"
+APP_INFERENCE_CACHE_WRITE: Final = "gen_ai_client_inference_usage_cache_write_input_tokens_total"
+APP_INFERENCE_REASONING: Final = "gen_ai_client_inference_usage_reasoning_output_tokens_total"
+# gen_ai.client.inference.duration (2026) replaces gen_ai.client.operation.duration.
+APP_INFERENCE_DURATION: Final = "gen_ai_client_inference_duration_seconds"
+APP_INFERENCE_CALLS: Final = f"{APP_INFERENCE_DURATION}_count"
+APP_INFERENCE_DURATION_SUM: Final = f"{APP_INFERENCE_DURATION}_sum"
+APP_INFERENCE_BUCKETS: Final = f"{APP_INFERENCE_DURATION}_bucket"
 HTTP_DURATION: Final = "http_server_request_duration_seconds"
 HTTP_REQUESTS: Final = f"{HTTP_DURATION}_count"
 HTTP_DURATION_SUM: Final = f"{HTTP_DURATION}_sum"
@@ -44,6 +56,14 @@ HTTP_BUCKETS: Final = f"{HTTP_DURATION}_bucket"
 SPAN_LATENCY: Final = "traces_spanmetrics_latency"
 SPAN_CALLS: Final = "traces_spanmetrics_calls_total"
 SERVICE_GRAPH_REQUESTS: Final = "traces_service_graph_request_total"
+
+# --- Claude Code's beta traces (Tempo) -----------------------------------------------------------
+
+CLAUDE_CODE_LLM_SPAN: Final = "claude_code.llm_request"
+CLAUDE_CODE_INTERACTION_SPAN: Final = "claude_code.interaction"
+# Span attributes keep their dots in TraceQL; the session id is on every span.
+SPAN_SESSION: Final = "span.session.id"
+SPAN_TTFT_MS: Final = "span.ttft_ms"
 
 # --- the stack itself ----------------------------------------------------------------------------
 
@@ -69,6 +89,17 @@ TEAM: Final = "team"
 COST_CENTER: Final = "cost_center"
 SESSION: Final = "session_id"
 ERROR_TYPE: Final = "error_type"
+# Who made a Claude Code request (2026 attributes on the cost and token counters and the request
+# events; absent where they do not apply): main, subagent or auxiliary; which subagent, skill,
+# plugin, MCP server and tool; the session's effort and speed.
+QUERY_SOURCE: Final = "query_source"
+AGENT: Final = "agent_name"
+SKILL: Final = "skill_name"
+PLUGIN: Final = "plugin_name"
+MCP_SERVER: Final = "mcp_server_name"
+MCP_TOOL: Final = "mcp_tool_name"
+EFFORT: Final = "effort"
+SPEED: Final = "speed"
 STATUS_CODE: Final = "http_response_status_code"
 # Labels that tell one process of a session or app from another: recording rules sum them away
 # and keep every other label, so a label added later (team, query_source) is kept unasked.
@@ -85,10 +116,21 @@ def record_name(metric: str) -> str:
 
 
 SPEND_RECORD: Final = f"llm:spend_usd:increase{RECORD_INTERVAL}"
+# The apps' tokens of every GenAI generation, by gen_ai_token_type input (not cached),
+# cache_read, cache_write and output (reasoning included).
+APP_TOKENS_RECORD: Final = f"llm:gen_ai_tokens:increase{RECORD_INTERVAL}"
 
 # --- Loki streams --------------------------------------------------------------------------------
 
 CLAUDE_CODE_EVENTS: Final = f'{{service_name=~"{CLAUDE_CODE_SERVICE_PATTERN}"}}'
+# Claude Code's events (the event_name value of each), as the agents' panels and rules read them.
+EVENT_NAME: Final = "event_name"
+API_REFUSAL: Final = "api_refusal"
+API_RETRIES_EXHAUSTED: Final = "api_retries_exhausted"
+COMPACTION: Final = "compaction"
+HOOK_COMPLETE: Final = "hook_execution_complete"
+MCP_CONNECTION: Final = "mcp_server_connection"
+SUBAGENT_COMPLETED: Final = "subagent_completed"
 JSONL_STREAM: Final = '{service_name="llm-cost-jsonl"}'
 ALL_STREAMS: Final = '{service_name=~".+"}'
 
@@ -105,6 +147,12 @@ METRICS: Final = (
     APP_PRICED_CALLS,
     APP_TOKENS,
     APP_CALL_DURATION,
+    APP_INFERENCE_INPUT,
+    APP_INFERENCE_OUTPUT,
+    APP_INFERENCE_CACHE_READ,
+    APP_INFERENCE_CACHE_WRITE,
+    APP_INFERENCE_REASONING,
+    APP_INFERENCE_DURATION,
     HTTP_DURATION,
     SPAN_LATENCY,
     SPAN_CALLS,

@@ -149,12 +149,19 @@ CLAUDE_CODE_TOKENS: Final = TokenCounter(
     },
     providers=("anthropic",),
 )
-# gen_ai.client.token.usage has input and output types only: cached input is priced as input.
+# gen_ai.client.token.usage: input and output on the 2025 conventions (cached input priced as
+# input); agento11y adds cache_read and cache_write beside a non-cached input. Its reasoning
+# type is part of output, so it has no price of its own.
 GENAI_TOKENS: Final = TokenCounter(
     names.APP_TOKENS,
     "gen_ai_token_type",
     "gen_ai_response_model",
-    {"input": PriceKind.INPUT, "output": PriceKind.OUTPUT},
+    {
+        "input": PriceKind.INPUT,
+        "output": PriceKind.OUTPUT,
+        "cache_read": PriceKind.CACHE_READ,
+        "cache_write": PriceKind.CACHE_WRITE,
+    },
 )
 
 

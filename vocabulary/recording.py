@@ -12,7 +12,9 @@ series per user and model instead of one per session.
   database up to `LATE` after its timestamp is still counted.
 - `llm:spend_usd:increase5m` is spend, defined once: Claude Code's cost metric, each app's
   `gen_ai.usage.cost`, and for apps that report only tokens their tokens priced from the pricing
-  table at the time of recording.
+  table at the time of recording, on either generation of the GenAI conventions.
+- `llm:gen_ai_tokens:increase5m` is the apps' tokens of both generations in one label set
+  (vocabulary/generations.py).
 
 The same rules are declared as Grafana-managed recording rules on both targets
 (components/alerting.py) and exported as a Prometheus rule file (`python -m tools.export
@@ -25,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from vocabulary import names
+from vocabulary import generations, names
 from vocabulary.pricing import GENAI_TOKENS, PricingTable, derived_cost
 from vocabulary.windows import Window, observed_increase
 
@@ -84,6 +86,9 @@ COUNTERS: Final = tuple(
         names.APP_CALLS,
         names.APP_CALL_DURATION_SUM,
         names.APP_CALL_BUCKETS,
+        names.APP_INFERENCE_CALLS,
+        names.APP_INFERENCE_DURATION_SUM,
+        names.APP_INFERENCE_BUCKETS,
         names.HTTP_REQUESTS,
         names.HTTP_DURATION_SUM,
     )
@@ -115,7 +120,9 @@ def raw_spend(
     priced = derived_cost(
         GENAI_TOKENS, window, app_by, table=table, recorded=False, matchers=matchers.strip("{}")
     )
-    apps = f"sum by ({grouping}) ({_relabel(f'({own} or {priced})', names.MODEL, names.APP_MODEL)})"
+    inference = generations.inference_cost(window, app_by, table, matchers.strip("{}"))
+    apps_by_model = f"({own} or {priced} or {inference})"
+    apps = f"sum by ({grouping}) ({_relabel(apps_by_model, names.MODEL, names.APP_MODEL)})"
     return f"({claude_code} or {apps})"
 
 
@@ -134,6 +141,26 @@ class SpendRecord:
 
 SPEND: Final = SpendRecord()
 
+# The labels the apps' tokens of every generation are recorded by (besides gen_ai_token_type).
+APP_TOKEN_LABELS: Final = (names.SERVICE, names.OPERATION, names.APP_MODEL)
+
+
+@dataclass(frozen=True)
+class AppTokensRecord:
+    """The apps' tokens of both GenAI generations by APP_TOKEN_LABELS and gen_ai_token_type
+    (vocabulary/generations.py)."""
+
+    record: str = names.APP_TOKENS_RECORD
+
+    def raw(self, matchers: str, window: Window | str) -> str:
+        return generations.tokens(window, APP_TOKEN_LABELS, matchers.strip("{}"))
+
+    def expr(self, table: PricingTable) -> str:
+        return self.raw("", RECORD_WINDOW)
+
+
+APP_TOKENS: Final = AppTokensRecord()
+
 
 @dataclass(frozen=True)
 class RecordingRule:
@@ -142,7 +169,8 @@ class RecordingRule:
 
 
 def recording_rules(table: PricingTable) -> list[RecordingRule]:
-    return [RecordingRule(rule.record, rule.expr(table)) for rule in (*COUNTERS, SPEND)]
+    rules = (*COUNTERS, SPEND, APP_TOKENS)
+    return [RecordingRule(rule.record, rule.expr(table)) for rule in rules]
 
 
 def prometheus_rule_file(table: PricingTable) -> dict[str, Any]:
@@ -163,6 +191,7 @@ def raw_equivalent(expr: str, table: PricingTable) -> str:
         counter.record: counter.raw for counter in COUNTERS
     }
     records[SPEND.record] = lambda matchers, window: SPEND.raw(matchers, window, table)
+    records[APP_TOKENS.record] = APP_TOKENS.raw
     pattern = re.compile(
         r"sum_over_time\((llm:[\w]+:increase" + INTERVAL + r")(\{[^}]*\})?"
         r"\[([^\]]+)\](?:\s+offset\s+(-?[\w$]+))?\)"

@@ -76,8 +76,9 @@ APP_TOKENS = Query(
     "LLM app tokens",
     "prometheus",
     (*APP_MODEL, names.APP_TOKEN_TYPE),
-    measures.increase(names.APP_TOKENS, WINDOW, [*APP_MODEL, names.APP_TOKEN_TYPE]),
-    "Tokens by type (input, output) of the apps' LLM calls.",
+    measures.app_tokens(WINDOW, [*APP_MODEL, names.APP_TOKEN_TYPE]),
+    "Tokens by type (input, cache_read, cache_write, output) of the apps' LLM calls, on either "
+    "generation of the GenAI conventions.",
 )
 APP_CALLS = Query(
     "LLM app calls",
