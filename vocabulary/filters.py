@@ -83,6 +83,12 @@ _RAW: Final[dict[str, Carried]] = {
     **dict.fromkeys(
         (
             *_histogram(names.APP_CALL_DURATION),
+            *_histogram(names.APP_INFERENCE_DURATION),
+            names.APP_INFERENCE_INPUT,
+            names.APP_INFERENCE_OUTPUT,
+            names.APP_INFERENCE_CACHE_READ,
+            names.APP_INFERENCE_CACHE_WRITE,
+            names.APP_INFERENCE_REASONING,
             *_histogram(names.APP_COST.removesuffix("_sum")),
             *_histogram(names.APP_TOKENS.removesuffix("_sum")),
         ),
@@ -102,6 +108,7 @@ SERIES_LABELS: Final[Mapping[str, Carried]] = {
         TEAM.variable: names.TEAM,
         MODEL.variable: names.MODEL,
     },
+    names.APP_TOKENS_RECORD: _APP_BY_MODEL,
 }
 """Series name -> the filters it takes and the label each reads."""
 

@@ -142,7 +142,13 @@ class SpendRecord:
 SPEND: Final = SpendRecord()
 
 # The labels the apps' tokens of every generation are recorded by (besides gen_ai_token_type).
-APP_TOKEN_LABELS: Final = (names.SERVICE, names.OPERATION, names.APP_MODEL)
+APP_TOKEN_LABELS: Final = (
+    names.SERVICE,
+    names.OPERATION,
+    names.APP_MODEL,
+    names.TEAM,
+    names.COST_CENTER,
+)
 
 
 @dataclass(frozen=True)
