@@ -105,8 +105,11 @@ def test_derived_cost_skips_free_token_types_and_keeps_the_labels_or_needs() -> 
     query = derived_cost(GENAI_TOKENS, PICKER_RANGE, ["service_name"], table=load_pricing())
     assert query.startswith("sum by (service_name) (")
     assert "gen_ai_token_type" in query and "gen_ai_response_model" in query
-    # OpenAI charges nothing for cache writes and the apps report no cache types: no such term.
-    assert "cache" not in query
+    # agento11y apps report cache types, priced at their columns; OpenAI charges nothing for
+    # cache writes, so its models get no such term.
+    assert 'gen_ai_token_type="cache_read", gen_ai_response_model=~"claude' in query
+    assert 'gen_ai_token_type="cache_write", gen_ai_response_model=~"gpt' not in query
+    assert 'gen_ai_token_type="cache_write", gen_ai_response_model=~"claude' in query
 
 
 def test_dashboard_uses_only_its_two_datasource_variables() -> None:
