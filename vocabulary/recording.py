@@ -35,7 +35,14 @@ INTERVAL: Final = names.RECORD_INTERVAL
 LATE: Final = "1m"
 RECORD_WINDOW: Final = Window(INTERVAL, LATE)
 # The labels spend is recorded by; Claude Code has no operation, the apps no user.
-SPEND_LABELS: Final = (names.SERVICE, names.MODEL, names.USER, names.OPERATION)
+SPEND_LABELS: Final = (
+    names.SERVICE,
+    names.MODEL,
+    names.USER,
+    names.OPERATION,
+    names.TEAM,
+    names.COST_CENTER,
+)
 
 
 def per_process_sum(expr: str) -> str:
@@ -99,7 +106,7 @@ def raw_spend(
     `matchers` (`{...}`, on labels the raw series carry: service_name, user_email,
     gen_ai_operation_name) narrows every source."""
     grouping = ", ".join(by)
-    app_by = [names.SERVICE, names.OPERATION, names.APP_MODEL]
+    app_by = [names.SERVICE, names.OPERATION, names.APP_MODEL, names.TEAM, names.COST_CENTER]
     claude_code = (
         f"sum by ({grouping}) ({observed_increase(names.CLAUDE_CODE_COST + matchers, window)})"
     )

@@ -135,6 +135,11 @@ def _is_weekend(timestamp: float) -> bool:
     return datetime.fromtimestamp(timestamp, UTC).weekday() >= 5
 
 
+# (team, cost_center) of each user in turn, as the fleet settings set them; every third user's
+# laptop has none, as before a rollout reaches everyone.
+TEAMS = (("platform", "cc-1001"), ("payments", "cc-2002"), ("", ""))
+
+
 def _team(scenario: Scenario) -> list[ClaudeCodeUser]:
     rng = _rng(scenario, "team")
     organization = _uuid(rng)
@@ -144,6 +149,8 @@ def _team(scenario: Scenario) -> list[ClaudeCodeUser]:
             account_uuid=_uuid(rng),
             organization_id=organization,
             terminal_type=TERMINALS[index % len(TERMINALS)],
+            team=TEAMS[index % len(TEAMS)][0],
+            cost_center=TEAMS[index % len(TEAMS)][1],
         )
         for index in range(scenario.users)
     ]

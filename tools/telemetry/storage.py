@@ -185,6 +185,8 @@ def _claude_code_labels(process: ClaudeCodeProcess, attributes: Labels) -> Label
         ("user_email", user.email),
         ("organization_id", user.organization_id),
         ("terminal_type", user.terminal_type),
+        # Resource attributes Prometheus promotes to labels (configs/prometheus/prometheus.yml).
+        *user.resource_attributes,
     )
 
 

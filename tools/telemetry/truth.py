@@ -31,6 +31,8 @@ class Totals:
     claude_code_cost_by_query_source: dict[str, float] = field(default_factory=dict)
     claude_code_cost_by_agent: dict[str, float] = field(default_factory=dict)
     claude_code_cost_by_service: dict[str, float] = field(default_factory=dict)
+    # Spend by the laptop's `team` resource attribute ("" for users without one) and UTC day.
+    claude_code_cost_by_team_day: dict[tuple[str, str], float] = field(default_factory=dict)
     claude_code_sessions_by_service: dict[str, int] = field(default_factory=dict)
     claude_code_events_by_name: dict[str, int] = field(default_factory=dict)
     claude_code_spans_by_name: dict[str, int] = field(default_factory=dict)
@@ -58,6 +60,10 @@ class Totals:
         return self.by_model(self.claude_code_cost_by_model_day)
 
     @property
+    def claude_code_cost_by_team(self) -> dict[str, float]:
+        return self.by_model(self.claude_code_cost_by_team_day)
+
+    @property
     def app_cost_by_model(self) -> dict[str, float]:
         return self.by_model(self.app_cost_by_model_day)
 
@@ -77,6 +83,7 @@ def _claude_code_totals(traffic: Traffic, totals: Totals) -> None:
     by_source: dict[str, float] = defaultdict(float)
     by_agent: dict[str, float] = defaultdict(float)
     by_service: dict[str, float] = defaultdict(float)
+    by_team: dict[tuple[str, str], float] = defaultdict(float)
     names: Counter[str] = Counter()
     for event in traffic.claude_code_events:
         names[event.name] += 1
@@ -92,6 +99,7 @@ def _claude_code_totals(traffic: Traffic, totals: Totals) -> None:
         if "agent.name" in attributes:
             by_agent[str(attributes["agent.name"])] += spent
         by_service[event.process.service] += spent
+        by_team[(event.process.user.team, utc_day(event.time))] += spent
         model = str(event.attribute("model"))
         cost[(model, utc_day(event.time))] += float(event.attribute("cost_usd"))
         requests[model] += 1
@@ -105,6 +113,7 @@ def _claude_code_totals(traffic: Traffic, totals: Totals) -> None:
     totals.claude_code_cost_by_query_source = dict(by_source)
     totals.claude_code_cost_by_agent = dict(by_agent)
     totals.claude_code_cost_by_service = dict(by_service)
+    totals.claude_code_cost_by_team_day = dict(by_team)
     sessions: dict[str, set[str]] = defaultdict(set)
     for process in traffic.claude_code_processes:
         sessions[process.service].add(process.session_id)
