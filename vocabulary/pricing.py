@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 
@@ -102,7 +103,7 @@ def price_at_time(price: ModelPrice, kind: PriceKind) -> str:
     if len(history) == 1:
         return format_price(history[0][1])
     steps = [format_price(history[0][1])]
-    for (_, before), (start, after) in zip(history, history[1:], strict=False):
+    for (_, before), (start, after) in pairwise(history):
         assert start is not None  # only the oldest period may start at launch (parse_pricing)
         steps.append(
             f"{format_price(round(after - before, 9))} * (time() >= bool {_midnight(start)})"
