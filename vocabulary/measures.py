@@ -8,7 +8,7 @@ the labels to keep; `matchers` narrows the recorded series (`{type="cacheRead"}`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from vocabulary import names
@@ -68,14 +68,54 @@ def _utc_day(time: str) -> str:
     return f"ceil({time} / 86400)"
 
 
-def spend_today() -> str:
-    """USD since midnight UTC at the evaluation time: the recorded windows of the last day
-    whose UTC day is the evaluation's. `@ end()` pins the evaluation time inside the subquery
-    (for an instant query end() is that time, to the second), `[1d:5m]` visits each recorded
-    window once: a step picks the one window recorded in the 5 minutes before it."""
+def _utc_month(time: str) -> str:
+    """The UTC month number (year * 12 + month) of the windows ending at `time`, the window
+    recorded at midnight of the 1st belonging to the month it closes."""
+    return f"(year({time} - 1) * 12 + month({time} - 1))"
+
+
+def _spend_since(period: Callable[[str], str], span: str, by: Sequence[str]) -> str:
+    """USD since the start of the evaluation time's `period` (`_utc_day`, `_utc_month`), which
+    lasts at most `span`: the recorded windows of that span in the same period. `@ end()` pins
+    the evaluation time inside the subquery (for an instant query end() is that time, to the
+    second), `[span:5m]` visits each recorded window once: a step picks the one window
+    recorded in the 5 minutes before it."""
     now = "last_over_time(vector(time())[1s:1s] @ end())"
-    today = f"({_utc_day('vector(time())')} == on () {_utc_day(now)})"
-    return f"(sum(sum_over_time(({SPEND.record} and on () {today})[1d:{INTERVAL}])) or vector(0))"
+    current = f"({period('vector(time())')} == on () {period(now)})"
+    grouping = f" by ({', '.join(by)}) " if by else ""
+    windows = f"({SPEND.record} and on () {current})[{span}:{INTERVAL}]"
+    return f"sum{grouping}(sum_over_time({windows}))"
+
+
+def spend_today() -> str:
+    """USD since midnight UTC at the evaluation time, 0 when nothing was recorded."""
+    return f"({_spend_since(_utc_day, '1d', ())} or vector(0))"
+
+
+def spend_today_by(by: Sequence[str]) -> str:
+    """USD since midnight UTC by `by`; label sets that spent nothing are absent."""
+    return _spend_since(_utc_day, "1d", by)
+
+
+def spend_this_month_by(by: Sequence[str]) -> str:
+    """USD since the start of the UTC month by `by`; label sets that spent nothing are absent.
+    The month's past days are one step each (`[31d:1d]` steps fall on midnight UTC and each
+    sums the day before it), today is spend_today_by(): a month of 5-minute steps would hold
+    ~9000 points per series in memory (promtool's test engine allows 10000 in all)."""
+    now = "last_over_time(vector(time())[1s:1s] @ end())"
+    in_month = (
+        f"(({_utc_month('vector(time())')} == on () {_utc_month(now)}) "
+        f"and on () (vector(time()) < on () {now}))"
+    )
+    grouping = f" by ({', '.join(by)}) " if by else ""
+    per_day = f"sum{grouping}(sum_over_time({SPEND.record}[1d]))"
+    days = f"sum{grouping}(sum_over_time(({per_day} and on () {in_month})[31d:1d]))"
+    # Distinct `part` labels keep both halves through `or`; the outer sum adds them.
+    parts = (
+        f'label_replace({days}, "part", "days", "", "") or '
+        f'label_replace({spend_today_by(by)}, "part", "today", "", "")'
+    )
+    return f"sum{grouping}({parts})"
 
 
 def spend_per_hour(by: Sequence[str] = ()) -> str:
