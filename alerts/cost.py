@@ -14,6 +14,7 @@ from alerts.base import (
     DOLLARS,
     OPERATION,
     PER_SERIES_STATES,
+    SERVICE,
     SESSIONS_DASHBOARD,
     SPEND_STATES,
     AlertRule,
@@ -26,6 +27,7 @@ from alerts.base import (
 )
 from components.settings import AlertThresholds, TeamBudget
 from vocabulary import measures, names
+from vocabulary.pricing import PricingTable
 from vocabulary.windows import Window, observed_increase
 
 BY_OPERATION = [names.SERVICE, names.OPERATION]
@@ -113,7 +115,7 @@ def team_budget_rules(budgets: dict[str, TeamBudget]) -> list[AlertRule]:
             title="Team LLM spend over daily budget",
             query=team_budget_percent(measures.spend_today_by([names.TEAM]), budgets, "daily_usd"),
             window_seconds=86_400,
-            summary=f"Team {team}'s LLM spend today (UTC) is over its daily budget.",
+            summary="A team's LLM spend today (UTC) is over its daily budget.",
             description=f"Team {team} has spent {shown('%.0f')} % of its daily budget of "
             f"{budget} since midnight UTC.",
             **common,
@@ -125,7 +127,7 @@ def team_budget_rules(budgets: dict[str, TeamBudget]) -> list[AlertRule]:
                 measures.spend_this_month_by([names.TEAM]), budgets, "monthly_usd"
             ),
             window_seconds=31 * 86_400,
-            summary=f"Team {team}'s LLM spend this month (UTC) is over its monthly budget.",
+            summary="A team's LLM spend this month (UTC) is over its monthly budget.",
             description=f"Team {team} has spent {shown('%.0f')} % of its monthly budget of "
             f"{budget} since the 1st of the month (UTC).",
             **common,
@@ -133,7 +135,28 @@ def team_budget_rules(budgets: dict[str, TeamBudget]) -> list[AlertRule]:
     ]
 
 
-def cost_rules(t: AlertThresholds) -> list[AlertRule]:
+def unpriced_model_rule(table: PricingTable) -> AlertRule:
+    return AlertRule(
+        uid="llm-o11y-unpriced-model",
+        title="LLM tokens on an unpriced model",
+        group=COST_GROUP,
+        severity="warning",
+        datasource="prometheus",
+        query=measures.unpriced_tokens("[1h]", table),
+        window_seconds=3600,
+        threshold=Threshold("gt", (0.0,)),
+        pending="5m",
+        states=PER_SERIES_STATES,
+        summary="An LLM model that configs/pricing.yaml does not price is in use.",
+        description=f"{SERVICE} used {label(names.MODEL)} for {shown('%.0f')} tokens in the "
+        "last hour; no `match` in configs/pricing.yaml covers it, so derived-cost panels leave "
+        "it out and, for an app that reports tokens only, its spend is missing from every spend "
+        "figure. Add its price to configs/pricing.yaml.",
+        panel=PanelLink(COST_DASHBOARD, "Unpriced models"),
+    )
+
+
+def cost_rules(t: AlertThresholds, table: PricingTable) -> list[AlertRule]:
     return [
         AlertRule(
             uid="llm-o11y-daily-spend",
@@ -255,4 +278,5 @@ def cost_rules(t: AlertThresholds) -> list[AlertRule]:
             panel=PanelLink(SESSIONS_DASHBOARD, "Most expensive sessions"),
         ),
         *team_budget_rules(t.team_budgets),
+        unpriced_model_rule(table),
     ]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from vocabulary import names
+from vocabulary.pricing import PricingTable
 from vocabulary.recording import COUNTER_BY_METRIC, INTERVAL, SPEND
 from vocabulary.windows import Window
 
@@ -235,3 +236,39 @@ def sessions_active(window: Window | str) -> str:
     from the raw per-session series: distinct sessions do not add up over recorded windows."""
     span = Window.of(window).range()
     return f"count(count by ({names.SESSION}) (max_over_time({names.CLAUDE_CODE_SESSIONS}{span})))"
+
+
+# --- models the pricing table does not price ----------------------------------------------------
+
+
+def _unpriced(table: PricingTable, label: str) -> str:
+    # RE2 has no negative lookahead: `!~` on the alternation of every `match`.
+    return f'{label}!~"{table.priced_pattern()}"'
+
+
+def unpriced_tokens(window: Window | str, table: PricingTable) -> str:
+    """Tokens by service and model of models no `match` of `table` covers, Claude Code's and
+    the apps' (whose response model is relabelled to `model`); an app that names no response
+    model counts under model "". Their derived cost is missing from every derived-cost panel,
+    and a token-only app's spend from the spend record."""
+    by = [names.SERVICE, names.MODEL]
+    claude_code = increase(
+        names.CLAUDE_CODE_TOKENS, window, by, f"{{{_unpriced(table, names.MODEL)}}}"
+    )
+    apps = _relabel(
+        increase(
+            names.APP_TOKENS,
+            window,
+            [names.SERVICE, names.APP_MODEL],
+            f"{{{_unpriced(table, names.APP_MODEL)}}}",
+        ),
+        names.MODEL,
+        names.APP_MODEL,
+    )
+    return f"sum by ({', '.join(by)}) ({claude_code} or {apps})"
+
+
+def unpriced_spend(window: Window | str, table: PricingTable) -> str:
+    """USD the sources themselves reported for models `table` does not price (Claude Code's
+    cost metric, an app's gen_ai.usage.cost), by service and model."""
+    return spend(window, [names.SERVICE, names.MODEL], f"{{{_unpriced(table, names.MODEL)}}}")
