@@ -63,6 +63,7 @@ SECTION_TITLES = (
     "Daily cost",
     "Projection against budget",
     "Cost and tokens by model",
+    "Cost by team",
     "Cost and tokens by app, operation and tool",
     "Tokens over time",
     "Top 10 users",
@@ -113,11 +114,17 @@ class Truth:
                 self.tokens_by_type[names.get(kind, kind)] += amount
         traffic = simulate(dataset.scenario)
         self.cost_by_user: dict[str, float] = defaultdict(float)
+        # (team, cost_center): Claude Code by its laptop's resource attributes; apps send none.
+        self.cost_by_team: dict[tuple[str, str], float] = defaultdict(float)
+        self.cost_by_team[("", "")] = sum(sum(totals.app_cost_by_model_day.values()), 0.0)
         self.cache_tokens: dict[tuple[str, str], int] = defaultdict(int)
         for event in traffic.claude_code_events:
             if event.name == "api_request":
                 model = str(event.attribute("model"))
                 self.cost_by_user[event.process.user.email] += float(event.attribute("cost_usd"))
+                user = event.process.user
+                team = (user.team, user.cost_center)
+                self.cost_by_team[team] += float(event.attribute("cost_usd"))
                 self.cache_tokens[(model, "read")] += int(event.attribute("cache_read_tokens"))
                 self.cache_tokens[(model, "write")] += int(event.attribute("cache_creation_tokens"))
         self.app_calls = len(traffic.app_requests)
@@ -148,6 +155,21 @@ def test_month_total_and_cost_per_model_match_the_truth(april: ReportData, truth
     assert {key[0] for key in by_model} == set(truth.cost_by_model)
     for model, cost in truth.cost_by_model.items():
         assert float(by_model[(model,)]) == pytest.approx(cost, rel=0.01), model
+
+
+@pytest.mark.query
+def test_cost_by_team_matches_the_truth_and_is_shown(april: ReportData, truth: Truth) -> None:
+    figures = build_figures(april)
+    by_team = figures.team_cost.totals(figures.days)
+    assert {team for team, _ in truth.cost_by_team} == {"platform", "payments", ""}
+    assert by_team.keys() == truth.cost_by_team.keys()
+    for team, cost in truth.cost_by_team.items():
+        assert float(by_team[team]) == pytest.approx(cost, rel=0.01), team
+    options = Options(Decimal(1000), "test budget", 10, load_pricing())
+    markdown = to_markdown(document(figures, options))
+    section = markdown.split("## Cost by team", 1)[1].split("\n## ", 1)[0]
+    for team, cost_center in truth.cost_by_team:
+        assert f"| {team or '(no team)'} | {cost_center or '—'} |" in section
 
 
 @pytest.mark.query

@@ -35,6 +35,7 @@ class Figures:
 
     data: ReportData
     cost: Daily  # (app, operation, model, user); user is "" for the apps
+    team_cost: Daily  # (team, cost_center); "" for spend sent without them
     tokens: Daily  # (app, operation, model, type, user)
     calls: Daily  # (app, operation, model, error); error "" for successful calls
     priced_calls: Daily  # (app, operation, model): calls that reported a cost
@@ -93,6 +94,7 @@ def build_figures(data: ReportData) -> Figures:
     return Figures(
         data=data,
         cost=cost,
+        team_cost=table(queries.TEAM_COST),
         tokens=tokens,
         calls=calls,
         priced_calls=priced_calls,
