@@ -19,6 +19,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
 from tools.arguments import OneLineParser, http_url
 from tools.report.api import (
     PROMETHEUS_AUTH_ENV,
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"--timeout {args.timeout:g} must be a positive number of seconds", 2)
     try:
         table = load_pricing(args.pricing)
-    except (OSError, PricingError, ValueError, KeyError) as error:
+    except (OSError, PricingError, ValueError, KeyError, TypeError, yaml.YAMLError) as error:
         return _fail(f"--pricing {args.pricing}: {error}", 2)
     api = PrometheusApi(
         ApiClient(
