@@ -97,7 +97,6 @@ TEAM: Final = [names.TEAM, names.COST_CENTER]
 COST_BY_TEAM: Final = measures.spend(RANGE, TEAM)
 DAILY_COST_BY_TEAM: Final = measures.spend(DAILY, [names.TEAM])
 UNPRICED_TOKENS: Final = measures.unpriced_tokens(RANGE, load_pricing())
-UNPRICED_SPEND: Final = measures.unpriced_spend(RANGE, load_pricing())
 
 EVENT_COST: Final = f'sum_over_time({API_REQUESTS} | unwrap cost_usd | __error__="" [$__range])'
 EVENT_REQUESTS: Final = f"count_over_time({API_REQUESTS} [$__range])"
@@ -303,18 +302,17 @@ def _by_team() -> Section:
             ),
             table_panel(
                 "Unpriced models",
-                "Models that no `match` in configs/pricing.yaml covers, by source, over the "
-                "picker's range: their tokens, and the USD the source reported itself (Claude "
-                "Code's cost metric, an app's gen_ai.usage.cost). An app that reports only tokens "
-                "has no spend here and none in any spend panel: its cost is unknown until the "
-                "model is priced. Derived-cost panels leave every model listed here out. Empty: "
-                "every model seen is priced.",
+                "Tokens of models that no `match` in configs/pricing.yaml covers, by source, "
+                "over the picker's range. Claude Code and apps that report gen_ai.usage.cost "
+                "still count in every spend panel (they report their own cost); an app that "
+                "reports only tokens does not: its spend is unknown until the model is priced. "
+                "Derived-cost panels leave every model listed here out. Empty: every model seen "
+                "is priced.",
                 "short",
                 promql_table(UNPRICED_TOKENS),
-                promql_table(UNPRICED_SPEND),
                 width=8,
-                sort_by="Value #A",
-                rename={"Value #A": "Tokens", "Value #B": "Reported USD"},
+                sort_by="Value",
+                rename={"Value": "Tokens"},
             ),
         ],
     )

@@ -266,9 +266,3 @@ def unpriced_tokens(window: Window | str, table: PricingTable) -> str:
         names.APP_MODEL,
     )
     return f"sum by ({', '.join(by)}) ({claude_code} or {apps})"
-
-
-def unpriced_spend(window: Window | str, table: PricingTable) -> str:
-    """USD the sources themselves reported for models `table` does not price (Claude Code's
-    cost metric, an app's gen_ai.usage.cost), by service and model."""
-    return spend(window, [names.SERVICE, names.MODEL], f"{{{_unpriced(table, names.MODEL)}}}")
