@@ -657,3 +657,19 @@ def test_with_stack_the_budget_is_the_stacks(
     assert "the provider's invoice is authoritative" in markdown
     status, _out, err = _run([*argv, "--stack", "no-such-stack"], capsys)
     assert status == 2 and err.startswith("error: --stack 'no-such-stack': ")
+
+
+def test_cache_savings_price_each_day_at_that_day_s_price() -> None:
+    """Sonnet 5.5's cache read was cut from 0.20 to 0.10 on 2026-10-07 (input 2.00): a million
+    cache reads saved $1.80 the day before and $1.90 that day."""
+    from types import SimpleNamespace
+
+    tokens = Daily(("app", "operation", "model", "type", "user"))
+    before, after = date(2026, 10, 6), date(2026, 10, 7)
+    for day in (before, after):
+        tokens.add(
+            day, ("claude-code", "—", "claude-sonnet-5-5", "cache read", "a"), Decimal(10**6)
+        )
+    figures = SimpleNamespace(tokens=tokens, days=[before, after])
+    (saving,) = cache_savings(figures, load_pricing())  # type: ignore[arg-type]
+    assert saving.saved_on_reads == Decimal("3.7")
