@@ -92,7 +92,7 @@ MALFORMED: dict[str, list[list[str]]] = {
     ],
     "tools.pricing": [
         [],
-        ["unpriced"],
+        ["unpriced", "--bogus"],
         ["unpriced", "--prometheus", "not-a-url"],
         ["unpriced", "--prometheus", "http://127.0.0.1:9090", "--range", "30x"],
         ["unpriced", "--prometheus", "http://127.0.0.1:9090", "--at", "yesterday"],

@@ -1,6 +1,6 @@
 """The pricing table against what Prometheus has seen.
 
-    python -m tools.pricing unpriced --prometheus http://127.0.0.1:9090 [--range 30d] [--at T]
+    python -m tools.pricing unpriced [--prometheus URL] [--range 30d] [--at T]
 
 lists, per source and model, the tokens of models that no `match` in configs/pricing.yaml
 covers (the same measure as the "Unpriced models" panel and alert, over the recorded series).
@@ -30,6 +30,7 @@ from tools.report.api import (
     QueryError,
     parse_credentials,
 )
+from tools.report.cli import LOCAL_PROMETHEUS
 from vocabulary import measures, names
 from vocabulary.pricing import PRICING_FILE, PricingError, load_pricing
 from vocabulary.windows import Window
@@ -68,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the models seen in Prometheus that the pricing table does not price",
     )
     unpriced.add_argument(
-        "--prometheus", type=http_url, required=True, help="Prometheus API root URL"
+        "--prometheus",
+        type=http_url,
+        default=LOCAL_PROMETHEUS,
+        help=f"Prometheus API root URL ({LOCAL_PROMETHEUS}, the local stack's); credentials "
+        f"from ${PROMETHEUS_AUTH_ENV}",
     )
     unpriced.add_argument(
         "--range", type=prometheus_range, default="30d", help="how far back to look (30d)"
