@@ -116,7 +116,7 @@ class Truth:
         self.cost_by_user: dict[str, float] = defaultdict(float)
         # (team, cost_center): Claude Code by its laptop's resource attributes; apps send none.
         self.cost_by_team: dict[tuple[str, str], float] = defaultdict(float)
-        self.cost_by_team[("", "")] = sum(sum(totals.app_cost_by_model_day.values()), 0.0)
+        self.cost_by_team[("", "")] = sum(totals.app_cost_by_model_day.values(), 0.0)
         self.cache_tokens: dict[tuple[str, str], int] = defaultdict(int)
         for event in traffic.claude_code_events:
             if event.name == "api_request":
