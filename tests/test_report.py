@@ -283,7 +283,7 @@ def test_cli_writes_html_and_markdown_with_every_section(
     assert main([*argv, "--as-of", AFTER_THE_MONTH.isoformat()]) == 0
     captured = capsys.readouterr()
     html_path, markdown_path = (Path(line) for line in captured.out.splitlines())
-    assert "report: [1/12] Claude Code cost (prometheus)" in captured.err
+    assert "report: [1/13] Claude Code cost (prometheus)" in captured.err
     markdown = markdown_path.read_text(encoding="utf-8")
     html_text = html_path.read_text(encoding="utf-8")
     for title in SECTION_TITLES:
@@ -291,7 +291,8 @@ def test_cli_writes_html_and_markdown_with_every_section(
         assert f"<h2>{title}</h2>" in html_text, title
     # Saturday April 4 had no sessions and no app traffic: "no data", never $0.00.
     assert "| 2026-04-04 | no data | no data | no data | no data | no data |" in markdown
-    assert html_text.count('src="data:image/png;base64,') == 6
+    # Daily cost, budget, by model, by team, tokens over time, top users, errors and latency.
+    assert html_text.count('src="data:image/png;base64,') == 7
     assert "http://" not in html_text.replace(month.server.url, "")  # nothing fetched from outside
 
 
@@ -362,7 +363,7 @@ def test_html_report_renders_every_section_in_headless_chromium(
     dom = _render(checked, tmp_path / "full.png", "1280,9000")
     start = dom.index("data-verdict=") + len("data-verdict=") + 1
     verdict = json.loads(dom[start : dom.index('"', start)].replace("&quot;", '"'))
-    assert verdict == {"missing": [], "broken": [], "images": 6}
+    assert verdict == {"missing": [], "broken": [], "images": 7}
     image = Image.open(tmp_path / "full.png").convert("RGB")
     assert image.size == (1280, 9000)
     colours = image.getcolors(maxcolors=1_000_000)
