@@ -141,6 +141,10 @@ REPORT_MONTH ?= $(shell date -u -d "$$(date -u +%Y-%m-01) -1 day" +%Y-%m)
 report: venv ## write last month's cost report (REPORT_MONTH=YYYY-MM) into reports/
 	$(BIN)/python -m tools.report --month $(REPORT_MONTH) --out reports/
 
+.PHONY: unpriced
+unpriced: venv ## list the models the local Prometheus saw in 30 days that configs/pricing.yaml lacks
+	$(BIN)/python -m tools.pricing unpriced
+
 .PHONY: lint
 lint: venv ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ from alerts.pipeline import pipeline_rules
 from alerts.reliability import reliability_rules
 from alerts.traffic import traffic_rules
 from components.settings import AlertThresholds
+from vocabulary.pricing import PricingTable, load_pricing
 
 __all__ = [
     "GROUP_INTERVALS",
@@ -25,10 +26,10 @@ __all__ = [
 ]
 
 
-def alert_rules(thresholds: AlertThresholds) -> list[AlertRule]:
-    """Every rule, with these thresholds."""
+def alert_rules(thresholds: AlertThresholds, table: PricingTable | None = None) -> list[AlertRule]:
+    """Every rule, with these thresholds and pricing table (default: configs/pricing.yaml)."""
     return [
-        *cost_rules(thresholds),
+        *cost_rules(thresholds, table or load_pricing()),
         *reliability_rules(thresholds),
         *traffic_rules(thresholds),
         *pipeline_rules(),

@@ -14,17 +14,20 @@ from alerts.base import (
     DOLLARS,
     OPERATION,
     PER_SERIES_STATES,
+    SERVICE,
     SESSIONS_DASHBOARD,
     SPEND_STATES,
     AlertRule,
     PanelLink,
+    States,
     Threshold,
     label,
     shown,
     usd,
 )
-from components.settings import AlertThresholds
+from components.settings import AlertThresholds, TeamBudget
 from vocabulary import measures, names
+from vocabulary.pricing import PricingTable
 from vocabulary.windows import Window, observed_increase
 
 BY_OPERATION = [names.SERVICE, names.OPERATION]
@@ -52,7 +55,108 @@ def session_cost() -> str:
     return f"sum by ({grouping}) ({observed_increase(names.CLAUDE_CODE_COST, '[24h]')})"
 
 
-def cost_rules(t: AlertThresholds) -> list[AlertRule]:
+def _team_budgets(budgets: dict[str, TeamBudget], amount: str) -> str:
+    """Each team's budget (`daily_usd` or `monthly_usd`) as a series naming the team and the
+    budget: `label_replace` on an empty source label sets a constant label."""
+
+    def constant(value: float, labels: dict[str, str]) -> str:
+        expr = f"vector({value:g})"
+        for name, text in labels.items():
+            expr = f'label_replace({expr}, "{name}", "{text}", "", "")'
+        return expr
+
+    return " or ".join(
+        constant(
+            getattr(budget, amount),
+            {names.SPENDING_TEAM: team, names.BUDGET_USD: f"{getattr(budget, amount):.2f}"},
+        )
+        for team, budget in sorted(budgets.items())
+    )
+
+
+def team_budget_percent(spend_by_team: str, budgets: dict[str, TeamBudget], amount: str) -> str:
+    """Per team with a budget: its spend as a percentage of its own budget."""
+    spending = (
+        f'label_replace({spend_by_team}, "{names.SPENDING_TEAM}", "$1", "{names.TEAM}", "(.+)")'
+    )
+    per_team = f"sum by ({names.SPENDING_TEAM}) ({spending})"
+    return (
+        f"100 * {per_team} / on ({names.SPENDING_TEAM}) group_left ({names.BUDGET_USD}) "
+        f"({_team_budgets(budgets, amount)})"
+    )
+
+
+TEAM_SPEND_STATES = States(
+    "OK",
+    "no series means no team with a budget spent anything in the period, so none is over it",
+    "KeepLast",
+    "a failed query says nothing about spend: keep the last state; the no-traffic rule reports "
+    "the datasource error",
+)
+
+
+def team_budget_rules(budgets: dict[str, TeamBudget]) -> list[AlertRule]:
+    """One rule per period; each team over its own budget is one alert instance naming it."""
+    if not budgets:
+        return []
+    team, budget = label(names.SPENDING_TEAM), f"${label(names.BUDGET_USD)}"
+    common = {
+        "group": COST_GROUP,
+        "severity": "warning",
+        "datasource": "prometheus",
+        "threshold": Threshold("gt", (100.0,)),
+        "pending": "5m",
+        "states": TEAM_SPEND_STATES,
+        "panel": PanelLink(COST_DASHBOARD, "Spend by team"),
+    }
+    return [
+        AlertRule(
+            uid="llm-o11y-team-daily-spend",
+            title="Team LLM spend over daily budget",
+            query=team_budget_percent(measures.spend_today_by([names.TEAM]), budgets, "daily_usd"),
+            window_seconds=86_400,
+            summary="A team's LLM spend today (UTC) is over its daily budget.",
+            description=f"Team {team} has spent {shown('%.0f')} % of its daily budget of "
+            f"{budget} since midnight UTC.",
+            **common,
+        ),
+        AlertRule(
+            uid="llm-o11y-team-monthly-spend",
+            title="Team LLM spend over monthly budget",
+            query=team_budget_percent(
+                measures.spend_this_month_by([names.TEAM]), budgets, "monthly_usd"
+            ),
+            window_seconds=31 * 86_400,
+            summary="A team's LLM spend this month (UTC) is over its monthly budget.",
+            description=f"Team {team} has spent {shown('%.0f')} % of its monthly budget of "
+            f"{budget} since the 1st of the month (UTC).",
+            **common,
+        ),
+    ]
+
+
+def unpriced_model_rule(table: PricingTable) -> AlertRule:
+    return AlertRule(
+        uid="llm-o11y-unpriced-model",
+        title="LLM tokens on an unpriced model",
+        group=COST_GROUP,
+        severity="warning",
+        datasource="prometheus",
+        query=measures.unpriced_tokens("[1h]", table),
+        window_seconds=3600,
+        threshold=Threshold("gt", (0.0,)),
+        pending="5m",
+        states=PER_SERIES_STATES,
+        summary="An LLM model that configs/pricing.yaml does not price is in use.",
+        description=f"{SERVICE} used {label(names.MODEL)} for {shown('%.0f')} tokens in the "
+        "last hour; no `match` in configs/pricing.yaml covers it, so derived-cost panels leave "
+        "it out and, for an app that reports tokens only, its spend is missing from every spend "
+        "figure. Add its price to configs/pricing.yaml.",
+        panel=PanelLink(COST_DASHBOARD, "Unpriced models"),
+    )
+
+
+def cost_rules(t: AlertThresholds, table: PricingTable) -> list[AlertRule]:
     return [
         AlertRule(
             uid="llm-o11y-daily-spend",
@@ -173,4 +277,6 @@ def cost_rules(t: AlertThresholds) -> list[AlertRule]:
             f"in the last 24 hours; the limit is {usd(t.session_cost_usd)}.",
             panel=PanelLink(SESSIONS_DASHBOARD, "Most expensive sessions"),
         ),
+        *team_budget_rules(t.team_budgets),
+        unpriced_model_rule(table),
     ]

@@ -319,7 +319,8 @@ class AlertingArgs:
     dashboards: Mapping[str, Mapping[str, Any]] | None = None
     # Where the recording rules write (Target.recording_datasource_uid).
     recording_datasource_uid: str = PROMETHEUS_UID
-    # The prices token-only apps are recorded at; None: configs/pricing.yaml.
+    # The prices token-only apps are recorded at and the unpriced-model rule checks against;
+    # None: configs/pricing.yaml.
     pricing: PricingTable | None = None
 
 
@@ -337,7 +338,8 @@ class Alerting(pulumi.ComponentResource):
 
             dashboards = render_all()
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        rules = alert_rules(settings.thresholds)
+        pricing = args.pricing or load_pricing()
+        rules = alert_rules(settings.thresholds, pricing)
 
         # Children do not inherit the component's depends_on, and Grafana refuses a rule whose
         # datasource does not exist yet: the folder waits, and every rule group waits for it.
@@ -369,7 +371,7 @@ class Alerting(pulumi.ComponentResource):
             interval_seconds=RECORDING_INTERVAL_SECONDS,
             rules=[
                 recording_rule_args(rule, args.recording_datasource_uid)
-                for rule in recording_rules(args.pricing or load_pricing())
+                for rule in recording_rules(pricing)
             ],
             opts=child,
         )

@@ -286,6 +286,21 @@ ReceiverName = Annotated[
 ]
 
 
+class TeamBudget(_Model):
+    """One team's spend budgets in USD: per UTC day and per UTC calendar month."""
+
+    daily_usd: Usd
+    monthly_usd: Usd
+
+    @model_validator(mode="after")
+    def _month_holds_a_day(self) -> TeamBudget:
+        if self.monthly_usd < self.daily_usd:
+            raise ValueError(
+                f"monthlyUsd ({self.monthly_usd:g}) must not be below dailyUsd ({self.daily_usd:g})"
+            )
+        return self
+
+
 class AlertThresholds(_Model):
     """When each alert rule fires; defaults come from the seeds (docs/runbooks.md has each rule)."""
 
@@ -313,6 +328,9 @@ class AlertThresholds(_Model):
     runaway_subagent_usd_per_hour: Usd = 5.0
     refusals_in_15_minutes: Annotated[int, Field(ge=1)] = 5
     exhausted_retries_in_15_minutes: Annotated[int, Field(ge=1)] = 3
+    # Team (the `team` resource attribute, as the fleet settings set it) -> its own budgets;
+    # each team over one fires once, naming the team. No entry: no per-team rule.
+    team_budgets: dict[LabelValue, TeamBudget] = {}
 
     @model_validator(mode="after")
     def _warnings_below_alerts(self) -> AlertThresholds:

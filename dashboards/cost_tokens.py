@@ -93,6 +93,10 @@ CLAUDE_CODE_COST_PER_SESSION: Final = (
 )
 CLAUDE_CODE_COST_BY_MODEL: Final = measures.increase(names.CLAUDE_CODE_COST, RANGE, [names.MODEL])
 APP_COST_BY_MODEL: Final = measures.spend(RANGE, [names.MODEL], measures.APPS)
+TEAM: Final = [names.TEAM, names.COST_CENTER]
+COST_BY_TEAM: Final = measures.spend(RANGE, TEAM)
+DAILY_COST_BY_TEAM: Final = measures.spend(DAILY, [names.TEAM])
+UNPRICED_TOKENS: Final = measures.unpriced_tokens(RANGE, load_pricing())
 
 EVENT_COST: Final = f'sum_over_time({API_REQUESTS} | unwrap cost_usd | __error__="" [$__range])'
 EVENT_REQUESTS: Final = f"count_over_time({API_REQUESTS} [$__range])"
@@ -264,6 +268,51 @@ def _by_model_and_user() -> Section:
                 "currencyUSD",
                 promql(TOP_USERS, "{{user_email}}", instant=True),
                 width=8,
+            ),
+        ],
+    )
+
+
+TEAM_NOTE: Final = (
+    "The team and cost centre are the `team` and `cost_center` resource attributes each "
+    "laptop or app sets in OTEL_RESOURCE_ATTRIBUTES (the stack's claudeCodeManagedSettingsByTeam "
+    "output sets them); spend without them shows under an empty team."
+)
+
+
+def _by_team() -> Section:
+    return Section(
+        "By team, and models without a price",
+        [
+            table_panel(
+                "Spend by team",
+                f"USD per team and cost centre over the picker's range. {TEAM_NOTE} {SOURCES_NOTE}",
+                "currencyUSD",
+                promql_table(COST_BY_TEAM),
+                width=8,
+                sort_by="Value",
+                rename={"Value": "USD"},
+            ),
+            daily_bars(
+                "Daily cost by team",
+                f"USD per UTC day, stacked by team. {TEAM_NOTE}",
+                "currencyUSD",
+                promql(DAILY_COST_BY_TEAM, "{{team}}"),
+                width=8,
+            ),
+            table_panel(
+                "Unpriced models",
+                "Tokens of models that no `match` in configs/pricing.yaml covers, by source, "
+                "over the picker's range. Claude Code and apps that report gen_ai.usage.cost "
+                "still count in every spend panel (they report their own cost); an app that "
+                "reports only tokens does not: its spend is unknown until the model is priced. "
+                "Derived-cost panels leave every model listed here out. Empty: every model seen "
+                "is priced.",
+                "short",
+                promql_table(UNPRICED_TOKENS),
+                width=8,
+                sort_by="Value",
+                rename={"Value": "Tokens"},
             ),
         ],
     )
@@ -447,7 +496,14 @@ def build() -> dashboard.Dashboard:
         "What LLM use costs, by day, source, model and user: Claude Code and every "
         "OpenTelemetry-instrumented LLM app, with derived costs from configs/pricing.yaml and "
         "log-based cross-checks. Days and months are UTC.",
-        [_spend(), _over_time(), _by_model_and_user(), _unit_economics(), _cross_checks()],
+        [
+            _spend(),
+            _over_time(),
+            _by_model_and_user(),
+            _by_team(),
+            _unit_economics(),
+            _cross_checks(),
+        ],
         kinds=(PROMETHEUS, LOKI),
         tags=["cost", "tokens"],
     )

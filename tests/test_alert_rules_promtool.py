@@ -1,5 +1,6 @@
 """The alert rules' PromQL under `promtool test rules`: tests/alert_rules/*.yaml run against the
-test mirror `python -m tools.export alerts` writes, every rule fires in one case and stays quiet in
+test mirror `python -m tools.export alerts` writes (with TEAM_BUDGETS added to the default
+thresholds, so the per-team rules exist), every rule fires in one case and stays quiet in
 another, every rule has a case across a counter reset or a gap, and the cases follow the
 thresholds (a changed threshold fails them)."""
 
@@ -18,7 +19,7 @@ import pytest
 import yaml
 
 from alerts import alert_rules, prometheus_rule_groups
-from components.settings import AlertingSettings, AlertThresholds
+from components.settings import AlertingSettings, AlertThresholds, TeamBudget
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.prometheus import PROMETHEUS_HINT, promtool_test_rules
 from tools.export import (
@@ -31,7 +32,14 @@ from tools.export import (
 pytestmark = pytest.mark.query
 
 TEST_FILES = sorted((REPO_ROOT / "tests" / "alert_rules").glob("*.yaml"))
-PROMQL_RULES = [r.title for r in alert_rules(AlertThresholds()) if r.datasource == "prometheus"]
+TEAM_BUDGETS = {
+    "platform": TeamBudget(daily_usd=40.0, monthly_usd=800.0),
+    "payments": TeamBudget(daily_usd=20.0, monthly_usd=400.0),
+}
+TESTED_THRESHOLDS = AlertThresholds(team_budgets=TEAM_BUDGETS)
+PROMQL_RULES = [r.title for r in alert_rules(TESTED_THRESHOLDS) if r.datasource == "prometheus"]
+# Files that feed the recorded spend windows directly, without the recording rules.
+RECORDED_INPUT_FILES = ("cost_weekly.yaml", "team_budgets_monthly.yaml")
 _TOKEN = re.compile(
     r"^(?P<start>_|stale|-?[0-9.e+]+?)(?:(?P<sign>[+-])(?P<step>[0-9.e]+))?(?:x(?P<n>\d+))?$"
 )
@@ -75,18 +83,26 @@ def crosses_reset_or_gap(values: str) -> bool:
     return gap or reset
 
 
+def _mirror(thresholds: AlertThresholds) -> dict[str, Any]:
+    settings = AlertingSettings()
+    return prometheus_rule_groups(alert_rules(thresholds), settings.team, settings.runbook_base_url)
+
+
 def _run_with(
     directory: Path,
     rule_file_document: dict[str, Any] | None = None,
     test_files: list[Path] = TEST_FILES,
 ) -> str:
-    """Copy test files next to a rule file (default: the exported one) and run promtool."""
+    """Copy test files next to a rule file (default: the exported one with TEAM_BUDGETS) and
+    run promtool."""
     promtool = find_tool("promtool", PROMETHEUS_HINT)
     export_recording_rules(directory)
-    if rule_file_document is None:
-        export_alerts(directory)
-    else:
-        (directory / ALERT_RULE_FILE).write_text(yaml.safe_dump(rule_file_document), "utf-8")
+    export_alerts(directory)
+    document = rule_file_document or _mirror(TESTED_THRESHOLDS)
+    exported = yaml.safe_load((directory / ALERT_RULE_FILE).read_text(encoding="utf-8"))
+    # The team budgets add rules and change nothing else in what the export writes.
+    assert [g for g in _mirror(AlertThresholds())["groups"]] == exported["groups"]
+    (directory / ALERT_RULE_FILE).write_text(yaml.safe_dump(document), "utf-8")
     copies = []
     for path in test_files:
         copies.append(directory / path.name)
@@ -104,8 +120,8 @@ def test_the_test_files_use_the_exported_rule_file() -> None:
     for path in TEST_FILES:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
         # The week-long cases feed the recorded series directly (cost_weekly.yaml says why).
-        weekly = path.name == "cost_weekly.yaml"
-        expected = [ALERT_RULE_FILE] if weekly else [RECORDING_RULE_FILE, ALERT_RULE_FILE]
+        recorded = path.name in RECORDED_INPUT_FILES
+        expected = [ALERT_RULE_FILE] if recorded else [RECORDING_RULE_FILE, ALERT_RULE_FILE]
         assert document["rule_files"] == expected, path.name
 
 
@@ -153,16 +169,32 @@ def test_the_notation_reader_sees_resets_and_gaps() -> None:
             "agents.yaml",
             "Claude Code subagent running away with cost",
         ),
+        (
+            {
+                "team_budgets": {
+                    **TEAM_BUDGETS,
+                    "platform": TeamBudget(daily_usd=45, monthly_usd=800),
+                }
+            },
+            "team_budgets.yaml",
+            "Team LLM spend over daily budget",
+        ),
+        (
+            {
+                "team_budgets": {
+                    **TEAM_BUDGETS,
+                    "payments": TeamBudget(daily_usd=20, monthly_usd=300),
+                }
+            },
+            "team_budgets_monthly.yaml",
+            "Team LLM spend over monthly budget",
+        ),
     ],
 )
 def test_the_cases_follow_the_thresholds(
-    tmp_path: Path, change: dict[str, float], test_file: str, failing_rule: str
+    tmp_path: Path, change: dict[str, Any], test_file: str, failing_rule: str
 ) -> None:
-    thresholds = AlertThresholds(**change)
-    settings = AlertingSettings()
-    document = prometheus_rule_groups(
-        alert_rules(thresholds), settings.team, settings.runbook_base_url
-    )
+    document = _mirror(AlertThresholds(**{"team_budgets": TEAM_BUDGETS, **change}))
     selected = [path for path in TEST_FILES if path.name == test_file]
     with pytest.raises(AssertionError, match=re.escape(f"alertname: {failing_rule}")):
         _run_with(tmp_path, document, selected)
@@ -186,4 +218,5 @@ def test_export_cli_writes_a_rule_file_promtool_accepts(tmp_path: Path) -> None:
         [promtool, "check", "rules", str(written)], capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    assert f"{len(PROMQL_RULES)} rules found" in check.stdout
+    default_rules = [r for r in alert_rules(AlertThresholds()) if r.datasource == "prometheus"]
+    assert f"{len(default_rules)} rules found" in check.stdout

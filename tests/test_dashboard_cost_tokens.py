@@ -284,6 +284,39 @@ def test_daily_cost_by_source_and_by_model(dataset: QueryDataset, calls: list[Ca
     assert_close(by_model, total(calls, lambda c: (c.model, utc_day(c.at)), cost))
 
 
+@pytest.fixture(scope="module")
+def team_of(dataset: QueryDataset) -> Callable[[Call], tuple[str, str]]:
+    """(team, cost_center) of a call: its laptop's resource attributes; apps set none."""
+    users = {p.user.email: p.user for p in simulate(dataset.scenario).claude_code_processes}
+
+    def team(call: Call) -> tuple[str, str]:
+        if call.source not in CLAUDE_CODE_SERVICES:
+            return ("", "")
+        return (users[call.user].team, users[call.user].cost_center)
+
+    return team
+
+
+@pytest.mark.query
+def test_spend_by_team(
+    dataset: QueryDataset, calls: list[Call], team_of: Callable[[Call], tuple[str, str]]
+) -> None:
+    truth = total(calls, team_of, cost)
+    # The fixture has two teams and users without one: the test cannot pass on one team.
+    assert {team for team, _ in truth} == {"platform", "payments", ""}
+    measured = by(dataset.instant(ct.COST_BY_TEAM, whole(dataset)), "team", "cost_center")
+    assert_close(measured, truth)
+
+
+@pytest.mark.query
+def test_daily_cost_by_team(
+    dataset: QueryDataset, calls: list[Call], team_of: Callable[[Call], tuple[str, str]]
+) -> None:
+    week = context(dataset.end - 7 * DAY, dataset.end, min_interval="1d")
+    measured = per_day(dataset.range(ct.DAILY_COST_BY_TEAM, week), "team")
+    assert_close(measured, total(calls, lambda c: (team_of(c)[0], utc_day(c.at)), cost))
+
+
 @pytest.mark.query
 def test_spend_today_this_month_and_projection(dataset: QueryDataset, calls: list[Call]) -> None:
     now = dataset.now

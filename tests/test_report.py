@@ -42,7 +42,7 @@ from tools.report.period import (
 from tools.report.render import to_html, to_markdown
 from tools.report.sections import SECTIONS, Options, document
 from tools.telemetry.scenario import Scenario
-from tools.telemetry.simulate import simulate
+from tools.telemetry.simulate import APP_PROFILES, simulate
 from vocabulary.pricing import load_pricing
 
 # A 30-day month (April 2026) of a three-person team; the three LLM apps (two operations) run
@@ -63,6 +63,7 @@ SECTION_TITLES = (
     "Daily cost",
     "Projection against budget",
     "Cost and tokens by model",
+    "Cost by team",
     "Cost and tokens by app, operation and tool",
     "Tokens over time",
     "Top 10 users",
@@ -113,11 +114,22 @@ class Truth:
                 self.tokens_by_type[names.get(kind, kind)] += amount
         traffic = simulate(dataset.scenario)
         self.cost_by_user: dict[str, float] = defaultdict(float)
+        # (team, cost_center): Claude Code by its laptop's resource attributes, apps by theirs.
+        self.cost_by_team: dict[tuple[str, str], float] = defaultdict(float)
+        cost_centers = {profile.team: profile.cost_center for profile in APP_PROFILES}
+        for team, cost in totals.app_cost_by_team.items():
+            self.cost_by_team[(team, cost_centers[team])] += cost
+        self.cost_by_team[("", "")] = sum(totals.app_cost_by_model_day.values(), 0.0) - sum(
+            totals.app_cost_by_team.values(), 0.0
+        )
         self.cache_tokens: dict[tuple[str, str], int] = defaultdict(int)
         for event in traffic.claude_code_events:
             if event.name == "api_request":
                 model = str(event.attribute("model"))
                 self.cost_by_user[event.process.user.email] += float(event.attribute("cost_usd"))
+                user = event.process.user
+                team = (user.team, user.cost_center)
+                self.cost_by_team[team] += float(event.attribute("cost_usd"))
                 self.cache_tokens[(model, "read")] += int(event.attribute("cache_read_tokens"))
                 self.cache_tokens[(model, "write")] += int(event.attribute("cache_creation_tokens"))
         self.app_calls = len(traffic.app_requests)
@@ -148,6 +160,21 @@ def test_month_total_and_cost_per_model_match_the_truth(april: ReportData, truth
     assert {key[0] for key in by_model} == set(truth.cost_by_model)
     for model, cost in truth.cost_by_model.items():
         assert float(by_model[(model,)]) == pytest.approx(cost, rel=0.01), model
+
+
+@pytest.mark.query
+def test_cost_by_team_matches_the_truth_and_is_shown(april: ReportData, truth: Truth) -> None:
+    figures = build_figures(april)
+    by_team = figures.team_cost.totals(figures.days)
+    assert {team for team, _ in truth.cost_by_team} == {"platform", "payments", ""}
+    assert by_team.keys() == truth.cost_by_team.keys()
+    for team, cost in truth.cost_by_team.items():
+        assert float(by_team[team]) == pytest.approx(cost, rel=0.01), team
+    options = Options(Decimal(1000), "test budget", 10, load_pricing())
+    markdown = to_markdown(document(figures, options))
+    section = markdown.split("## Cost by team", 1)[1].split("\n## ", 1)[0]
+    for team, cost_center in truth.cost_by_team:
+        assert f"| {team or '(no team)'} | {cost_center or '—'} |" in section
 
 
 @pytest.mark.query
@@ -261,7 +288,7 @@ def test_cli_writes_html_and_markdown_with_every_section(
     assert main([*argv, "--as-of", AFTER_THE_MONTH.isoformat()]) == 0
     captured = capsys.readouterr()
     html_path, markdown_path = (Path(line) for line in captured.out.splitlines())
-    assert "report: [1/12] Claude Code cost (prometheus)" in captured.err
+    assert "report: [1/13] Claude Code cost (prometheus)" in captured.err
     markdown = markdown_path.read_text(encoding="utf-8")
     html_text = html_path.read_text(encoding="utf-8")
     for title in SECTION_TITLES:
@@ -269,7 +296,8 @@ def test_cli_writes_html_and_markdown_with_every_section(
         assert f"<h2>{title}</h2>" in html_text, title
     # Saturday April 4 had no sessions and no app traffic: "no data", never $0.00.
     assert "| 2026-04-04 | no data | no data | no data | no data | no data |" in markdown
-    assert html_text.count('src="data:image/png;base64,') == 6
+    # Daily cost, budget, by model, by team, tokens over time, top users, errors and latency.
+    assert html_text.count('src="data:image/png;base64,') == 7
     assert "http://" not in html_text.replace(month.server.url, "")  # nothing fetched from outside
 
 
@@ -340,7 +368,7 @@ def test_html_report_renders_every_section_in_headless_chromium(
     dom = _render(checked, tmp_path / "full.png", "1280,9000")
     start = dom.index("data-verdict=") + len("data-verdict=") + 1
     verdict = json.loads(dom[start : dom.index('"', start)].replace("&quot;", '"'))
-    assert verdict == {"missing": [], "broken": [], "images": 6}
+    assert verdict == {"missing": [], "broken": [], "images": 7}
     image = Image.open(tmp_path / "full.png").convert("RGB")
     assert image.size == (1280, 9000)
     colours = image.getcolors(maxcolors=1_000_000)
@@ -635,3 +663,19 @@ def test_with_stack_the_budget_is_the_stacks(
     assert "the provider's invoice is authoritative" in markdown
     status, _out, err = _run([*argv, "--stack", "no-such-stack"], capsys)
     assert status == 2 and err.startswith("error: --stack 'no-such-stack': ")
+
+
+def test_cache_savings_price_each_day_at_that_day_s_price() -> None:
+    """Sonnet 5.5's cache read was cut from 0.20 to 0.10 on 2026-10-07 (input 2.00): a million
+    cache reads saved $1.80 the day before and $1.90 that day."""
+    from types import SimpleNamespace
+
+    tokens = Daily(("app", "operation", "model", "type", "user"))
+    before, after = date(2026, 10, 6), date(2026, 10, 7)
+    for day in (before, after):
+        tokens.add(
+            day, ("claude-code", "—", "claude-sonnet-5-5", "cache read", "a"), Decimal(10**6)
+        )
+    figures = SimpleNamespace(tokens=tokens, days=[before, after])
+    (saving,) = cache_savings(figures, load_pricing())  # type: ignore[arg-type]
+    assert saving.saved_on_reads == Decimal("3.7")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,51 @@ def test_values_at_the_edge_of_what_is_allowed_are_accepted(tmp_path: Path) -> N
     assert str(settings.local.bind_address) == "::1"
     assert settings.local.jsonl_log_dir == str(tmp_path)
     assert settings.alerting.thresholds.monthly_budget_usd == 50
+
+
+@pytest.mark.parametrize(
+    ("budgets", "message"),
+    [
+        (
+            {"platform": {"dailyUsd": 40, "monthlyUsd": 10}},
+            "llm-o11y:alerting.thresholds.teamBudgets.platform: monthlyUsd (10) must not be "
+            "below dailyUsd (40)",
+        ),
+        (
+            {"plat form": {"dailyUsd": 40, "monthlyUsd": 100}},
+            "llm-o11y:alerting.thresholds.teamBudgets.plat form.[key]: must be letters, digits",
+        ),
+        (
+            {"platform": {"dailyUsd": 40}},
+            "llm-o11y:alerting.thresholds.teamBudgets.platform.monthlyUsd",
+        ),
+        (
+            {"platform": {"dailyUsd": 0, "monthlyUsd": 100}},
+            "llm-o11y:alerting.thresholds.teamBudgets.platform.dailyUsd",
+        ),
+    ],
+)
+def test_team_budgets_are_checked_naming_the_team(budgets: dict[str, Any], message: str) -> None:
+    from components.settings import parse_settings
+
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        parse_settings({"alerting": {"thresholds": {"teamBudgets": budgets}}}, set())
+
+
+def test_team_budgets_declare_one_rule_per_period_naming_each_team() -> None:
+    from alerts import alert_rules
+    from components.settings import parse_settings
+
+    budgets = {
+        "platform": {"dailyUsd": 40, "monthlyUsd": 800},
+        "payments": {"dailyUsd": 20, "monthlyUsd": 400},
+    }
+    settings = parse_settings({"alerting": {"thresholds": {"teamBudgets": budgets}}}, set())
+    rules = {r.uid: r for r in alert_rules(settings.alerting.thresholds)}
+    daily, monthly = rules["llm-o11y-team-daily-spend"], rules["llm-o11y-team-monthly-spend"]
+    assert 'label_replace(vector(40), "spending_team", "platform", "", "")' in daily.query
+    assert 'label_replace(vector(400), "spending_team", "payments", "", "")' in monthly.query
+    assert "{{ $labels.spending_team }}" in daily.description
+    assert "llm-o11y-team-daily-spend" not in {
+        r.uid for r in alert_rules(parse_settings({}, set()).alerting.thresholds)
+    }

@@ -90,6 +90,16 @@ MALFORMED: dict[str, list[list[str]]] = {
         ["local", "--"],
         ["no-such-stack", "--", "pulumi", "preview"],
     ],
+    "tools.pricing": [
+        [],
+        ["unpriced", "--bogus"],
+        ["unpriced", "--prometheus", "not-a-url"],
+        ["unpriced", "--prometheus", "http://127.0.0.1:9090", "--range", "30x"],
+        ["unpriced", "--prometheus", "http://127.0.0.1:9090", "--at", "yesterday"],
+        ["unpriced", "--prometheus", "http://127.0.0.1:9090", "--timeout", "0"],
+        ["unpriced", "--prometheus", "http://127.0.0.1:9090", "--pricing", "{file}"],
+        ["unpriced", "--prometheus", "http://127.0.0.1:{port}"],
+    ],
     "tools.bench": [
         ["--users", "0"],
         ["--days", "nan"],

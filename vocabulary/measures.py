@@ -8,10 +8,11 @@ the labels to keep; `matchers` narrows the recorded series (`{type="cacheRead"}`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from vocabulary import names
+from vocabulary.pricing import PricingTable
 from vocabulary.recording import APP_TOKENS, COUNTER_BY_METRIC, INTERVAL, SPEND
 from vocabulary.windows import Window
 
@@ -68,14 +69,54 @@ def _utc_day(time: str) -> str:
     return f"ceil({time} / 86400)"
 
 
-def spend_today() -> str:
-    """USD since midnight UTC at the evaluation time: the recorded windows of the last day
-    whose UTC day is the evaluation's. `@ end()` pins the evaluation time inside the subquery
-    (for an instant query end() is that time, to the second), `[1d:5m]` visits each recorded
-    window once: a step picks the one window recorded in the 5 minutes before it."""
+def _utc_month(time: str) -> str:
+    """The UTC month number (year * 12 + month) of the windows ending at `time`, the window
+    recorded at midnight of the 1st belonging to the month it closes."""
+    return f"(year({time} - 1) * 12 + month({time} - 1))"
+
+
+def _spend_since(period: Callable[[str], str], span: str, by: Sequence[str]) -> str:
+    """USD since the start of the evaluation time's `period` (`_utc_day`, `_utc_month`), which
+    lasts at most `span`: the recorded windows of that span in the same period. `@ end()` pins
+    the evaluation time inside the subquery (for an instant query end() is that time, to the
+    second), `[span:5m]` visits each recorded window once: a step picks the one window
+    recorded in the 5 minutes before it."""
     now = "last_over_time(vector(time())[1s:1s] @ end())"
-    today = f"({_utc_day('vector(time())')} == on () {_utc_day(now)})"
-    return f"(sum(sum_over_time(({SPEND.record} and on () {today})[1d:{INTERVAL}])) or vector(0))"
+    current = f"({period('vector(time())')} == on () {period(now)})"
+    grouping = f" by ({', '.join(by)}) " if by else ""
+    windows = f"({SPEND.record} and on () {current})[{span}:{INTERVAL}]"
+    return f"sum{grouping}(sum_over_time({windows}))"
+
+
+def spend_today() -> str:
+    """USD since midnight UTC at the evaluation time, 0 when nothing was recorded."""
+    return f"({_spend_since(_utc_day, '1d', ())} or vector(0))"
+
+
+def spend_today_by(by: Sequence[str]) -> str:
+    """USD since midnight UTC by `by`; label sets that spent nothing are absent."""
+    return _spend_since(_utc_day, "1d", by)
+
+
+def spend_this_month_by(by: Sequence[str]) -> str:
+    """USD since the start of the UTC month by `by`; label sets that spent nothing are absent.
+    The month's past days are one step each (`[31d:1d]` steps fall on midnight UTC and each
+    sums the day before it), today is spend_today_by(): a month of 5-minute steps would hold
+    ~9000 points per series in memory (promtool's test engine allows 10000 in all)."""
+    now = "last_over_time(vector(time())[1s:1s] @ end())"
+    in_month = (
+        f"(({_utc_month('vector(time())')} == on () {_utc_month(now)}) "
+        f"and on () (vector(time()) < on () {now}))"
+    )
+    grouping = f" by ({', '.join(by)}) " if by else ""
+    per_day = f"sum{grouping}(sum_over_time({SPEND.record}[1d]))"
+    days = f"sum{grouping}(sum_over_time(({per_day} and on () {in_month})[31d:1d]))"
+    # Distinct `part` labels keep both halves through `or`; the outer sum adds them.
+    parts = (
+        f'label_replace({days}, "part", "days", "", "") or '
+        f'label_replace({spend_today_by(by)}, "part", "today", "", "")'
+    )
+    return f"sum{grouping}({parts})"
 
 
 def spend_per_hour(by: Sequence[str] = ()) -> str:
@@ -224,3 +265,33 @@ def sessions_active(window: Window | str) -> str:
     from the raw per-session series: distinct sessions do not add up over recorded windows."""
     span = Window.of(window).range()
     return f"count(count by ({names.SESSION}) (max_over_time({names.CLAUDE_CODE_SESSIONS}{span})))"
+
+
+# --- models the pricing table does not price ----------------------------------------------------
+
+
+def _unpriced(table: PricingTable, label: str) -> str:
+    # RE2 has no negative lookahead: `!~` on the alternation of every `match`.
+    return f'{label}!~"{table.priced_pattern()}"'
+
+
+def unpriced_tokens(window: Window | str, table: PricingTable) -> str:
+    """Tokens by service and model of models no `match` of `table` covers, Claude Code's and
+    the apps' (whose response model is relabelled to `model`); an app that names no response
+    model counts under model "". Their derived cost is missing from every derived-cost panel,
+    and a token-only app's spend from the spend record."""
+    by = [names.SERVICE, names.MODEL]
+    claude_code = increase(
+        names.CLAUDE_CODE_TOKENS, window, by, f"{{{_unpriced(table, names.MODEL)}}}"
+    )
+    apps = _relabel(
+        increase(
+            names.APP_TOKENS,
+            window,
+            [names.SERVICE, names.APP_MODEL],
+            f"{{{_unpriced(table, names.APP_MODEL)}}}",
+        ),
+        names.MODEL,
+        names.APP_MODEL,
+    )
+    return f"sum by ({', '.join(by)}) ({claude_code} or {apps})"

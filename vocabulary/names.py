@@ -87,6 +87,10 @@ APP_TOKEN_TYPE: Final = "gen_ai_token_type"  # apps: input, output
 USER: Final = "user_email"
 TEAM: Final = "team"
 COST_CENTER: Final = "cost_center"
+# The team a per-team budget rule names: an alert rule's own `team` label (who owns the alert)
+# would override a `team` label of its query's series.
+SPENDING_TEAM: Final = "spending_team"
+BUDGET_USD: Final = "budget_usd"
 SESSION: Final = "session_id"
 ERROR_TYPE: Final = "error_type"
 # Who made a Claude Code request (2026 attributes on the cost and token counters and the request

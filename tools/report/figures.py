@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from tools.report import queries
 from tools.report.data import Daily, Key, ReportData, merge
-from vocabulary.pricing import PricingTable
+from vocabulary.pricing import PriceKind, PricingTable
 
 CLAUDE_CODE = "claude-code"
 NO_OPERATION = "—"
@@ -35,6 +35,7 @@ class Figures:
 
     data: ReportData
     cost: Daily  # (app, operation, model, user); user is "" for the apps
+    team_cost: Daily  # (team, cost_center); "" for spend sent without them
     tokens: Daily  # (app, operation, model, type, user)
     calls: Daily  # (app, operation, model, error); error "" for successful calls
     priced_calls: Daily  # (app, operation, model): calls that reported a cost
@@ -93,6 +94,7 @@ def build_figures(data: ReportData) -> Figures:
     return Figures(
         data=data,
         cost=cost,
+        team_cost=table(queries.TEAM_COST),
         tokens=tokens,
         calls=calls,
         priced_calls=priced_calls,
@@ -168,9 +170,10 @@ class CacheSaving:
 
 def cache_savings(figures: Figures, pricing: PricingTable) -> list[CacheSaving]:
     """Per model: cache reads priced at (input - cache read) saved; cache writes cost
-    (cache write - input) more than plain input. Claude Code's token metrics only: the apps'
-    GenAI token metric has no cache types."""
-    by_model_type = figures.tokens.by("app", "model", "type").totals(figures.days)
+    (cache write - input) more than plain input, each day at that day's prices. Claude Code's
+    token metrics only: the apps' GenAI token metric has no cache types."""
+    tokens = figures.tokens.by("app", "model", "type")
+    by_model_type = tokens.totals(figures.days)
     savings = []
     models = sorted({m for app, m, _t in by_model_type if app == CLAUDE_CODE})
     for model in models:
@@ -180,18 +183,16 @@ def cache_savings(figures: Figures, pricing: PricingTable) -> list[CacheSaving]:
         if price is None:
             savings.append(CacheSaving(model, reads, writes, None, None))
             continue
-        plain, read, write = (
-            Decimal(str(p)) for p in (price.input, price.cache_read, price.cache_write)
-        )
-        savings.append(
-            CacheSaving(
-                model,
-                reads,
-                writes,
-                reads * (plain - read) / PER_MILLION,
-                writes * (write - plain) / PER_MILLION,
+        saved, extra = Decimal(0), Decimal(0)
+        for day in figures.days:
+            plain, read, write = (
+                Decimal(str(price.price_on(kind, day)))
+                for kind in (PriceKind.INPUT, PriceKind.CACHE_READ, PriceKind.CACHE_WRITE)
             )
-        )
+            amounts = tokens.by_day.get(day, {})
+            saved += amounts.get((CLAUDE_CODE, model, "cache read"), Decimal(0)) * (plain - read)
+            extra += amounts.get((CLAUDE_CODE, model, "cache write"), Decimal(0)) * (write - plain)
+        savings.append(CacheSaving(model, reads, writes, saved / PER_MILLION, extra / PER_MILLION))
     return savings
 
 

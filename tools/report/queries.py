@@ -64,6 +64,14 @@ APP_COST = Query(
     "USD the apps reported per LLM call (`gen_ai.usage.cost`, OpenLIT/LiteLLM); for apps that "
     "report only tokens, their tokens at the pricing table's list prices.",
 )
+TEAM_COST = Query(
+    "Cost by team",
+    "prometheus",
+    (names.TEAM, names.COST_CENTER),
+    measures.spend(WINDOW, [names.TEAM, names.COST_CENTER]),
+    "USD by the `team` and `cost_center` resource attributes (Claude Code and apps; empty for "
+    "telemetry sent without them).",
+)
 APP_PRICED_CALLS = Query(
     "LLM app priced calls",
     "prometheus",
@@ -175,6 +183,7 @@ DAILY_PROMETHEUS = (
     CLAUDE_CODE_TOKENS,
     CLAUDE_CODE_SESSIONS,
     APP_COST,
+    TEAM_COST,
     APP_PRICED_CALLS,
     APP_TOKENS,
     APP_CALLS,

@@ -265,6 +265,44 @@ def by_model(figures: Figures, options: Options) -> Section:
     return section
 
 
+NO_TEAM = "(no team)"
+
+
+def by_team(figures: Figures, options: Options) -> Section:
+    days = figures.days
+    cost = figures.team_cost.totals(days)
+    total_cost = figures.team_cost.total(days)
+    rows = [
+        [team or NO_TEAM, cost_center or "—", usd(amount), percent(amount, total_cost)]
+        for (team, cost_center), amount in _sorted_by_amount(cost)
+    ]
+    section = Section(
+        "by-team",
+        "Cost by team",
+        [
+            "Claude Code and the apps together, by the `team` and `cost_center` resource "
+            "attributes each laptop or app sends (OTEL_RESOURCE_ATTRIBUTES; the stack's "
+            f'claudeCodeManagedSettingsByTeam output sets them); "{NO_TEAM}" is spend sent '
+            "without them."
+        ],
+    )
+    if cost:
+        section.charts.append(
+            Chart(
+                charts.horizontal_bars(
+                    [team or NO_TEAM for (team, _), _ in _sorted_by_amount(cost)],
+                    [amount for _, amount in _sorted_by_amount(cost)],
+                    "USD",
+                ),
+                "Cost by team",
+            )
+        )
+    section.tables.append(
+        Table(["Team", "Cost centre", "Cost", "Share"], rows or [[NO_DATA, "", "", ""]])
+    )
+    return section
+
+
 # --- by app and operation, tools ---------------------------------------------------------------
 
 
@@ -733,6 +771,7 @@ SECTIONS: tuple[Callable[[Figures, Options], Section], ...] = (
     daily_cost,
     budget,
     by_model,
+    by_team,
     by_operation,
     tokens_over_time,
     top_users,

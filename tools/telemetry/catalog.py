@@ -542,7 +542,9 @@ PROCESS_MEMORY = NativeMetric(
 CLAUDE_CODE = Source(
     "claude_code",
     "Claude Code metrics (OTLP, via the collector's deltatocumulative)",
-    ("job", "service_name", "service_version"),
+    # team and cost_center: OTEL_RESOURCE_ATTRIBUTES of the laptops the fleet settings reach,
+    # promoted by configs/prometheus/prometheus.yml.
+    ("job", "service_name", "service_version", "team", "cost_center"),
     (
         CLAUDE_CODE_COST,
         CLAUDE_CODE_TOKENS,

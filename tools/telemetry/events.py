@@ -9,9 +9,17 @@ class ClaudeCodeUser:
     account_uuid: str
     organization_id: str
     terminal_type: str
-    # Resource attributes set through OTEL_RESOURCE_ATTRIBUTES (README "Teams"); "" when unset.
+    # OTEL_RESOURCE_ATTRIBUTES of the user's laptop (the fleet settings'): "" when not set.
     team: str = ""
     cost_center: str = ""
+
+    @property
+    def resource_attributes(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (key, value)
+            for key, value in (("team", self.team), ("cost_center", self.cost_center))
+            if value
+        )
 
 
 @dataclass(frozen=True, slots=True)

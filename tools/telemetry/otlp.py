@@ -239,9 +239,16 @@ class OtlpSender:
         return pipeline
 
     def _claude_code(self, process: ClaudeCodeProcess) -> _Pipeline:
-        """One pipeline per service: the CLI (claude-code) or Claude Code Desktop."""
-        resource = {"service.name": process.service, "service.version": CLAUDE_CODE_VERSION}
-        return self._pipeline(process.service, resource, with_traces=True, with_logs=True)
+        """One pipeline per service (the CLI or Claude Code Desktop) and team: the team is a
+        resource attribute, set per laptop through OTEL_RESOURCE_ATTRIBUTES."""
+        team = process.user.resource_attributes
+        resource = {
+            "service.name": process.service,
+            "service.version": CLAUDE_CODE_VERSION,
+            **dict(team),
+        }
+        key = "/".join([process.service, *(value for _, value in team)])
+        return self._pipeline(key, resource, with_traces=True, with_logs=True)
 
     def _app(self, process: AppProcess) -> _Pipeline:
         resource = {

@@ -37,6 +37,11 @@ class Scenario:
     start_zero_samples: bool = True
     # One user's runaway Opus session on the day before the last: what cost alerts must catch.
     cost_spike: bool = True
+    # Claude Code's models: "2025" (Opus 4.1, Sonnet 4.5) or "2026" (Opus 5.5, Sonnet 5.5,
+    # whose cache-read price changed on 2026-10-07).
+    lineup: str = "2025"
+    # One more app, reporting tokens only, on a model configs/pricing.yaml does not price.
+    unpriced_app: bool = False
 
     @property
     def end(self) -> float:

@@ -24,7 +24,17 @@ from tools.telemetry.events import (
     Outage,
     Traffic,
 )
-from tools.telemetry.pricing import GPT_4O, GPT_4O_MINI, HAIKU, OPUS, SONNET, ModelPrice
+from tools.telemetry.pricing import (
+    GPT_4O,
+    GPT_4O_MINI,
+    GPT_6_LUNA,
+    HAIKU,
+    OPUS,
+    OPUS_5_5,
+    SONNET,
+    SONNET_5_5,
+    ModelPrice,
+)
 from tools.telemetry.scenario import DAY, Scenario
 from tools.telemetry.storage import CLAUDE_CODE_VERSION
 
@@ -113,6 +123,12 @@ APP_PROFILES = (
     ),
 )
 AGENT_NAME = "researcher"
+# Scenario.unpriced_app: tokens only, on a model the pricing table lacks.
+UNPRICED_APP = AppProfile(
+    "triage-bot", "/v1/triage", "chat", (GPT_6_LUNA,), jsonl=False, reports_cost=False
+)
+# Claude Code's (heavy, everyday) models per Scenario.lineup.
+LINEUPS = {"2025": (OPUS, SONNET), "2026": (OPUS_5_5, SONNET_5_5)}
 
 
 def _rng(scenario: Scenario, topic: str) -> random.Random:
@@ -263,7 +279,7 @@ def _api_request(
     fresh_input = int(_lognormal(rng, 250, 0.8)) + 1
     cache_read = int(context * rng.uniform(0.85, 1.0))
     cache_write = int(_lognormal(rng, 1800, 0.9))
-    cost = price.cost(fresh_input, output, cache_read, cache_write)
+    cost = price.cost(fresh_input, output, cache_read, cache_write, time)
     duration = 0.8 + output / rng.uniform(40, 90)
     labels = recorder.request_attributes(query_source)
     subsystem = {"main": MAIN_QUERY_SOURCE, "subagent": recorder.subagent}.get(
@@ -808,6 +824,7 @@ def simulate_claude_code(
     recorder = _ClaudeCodeRecorder(_rng(scenario, "claude-code-2026"))
     processes: list[ClaudeCodeProcess] = []
     team = _team(scenario)
+    heavy, everyday = LINEUPS[scenario.lineup]
     spike_day = max(int(scenario.days) - 2, 0)
     for day in range(math.ceil(scenario.days)):
         day_start = scenario.start + day * DAY
@@ -819,7 +836,7 @@ def simulate_claude_code(
                 spike = (
                     scenario.cost_spike and day == spike_day and index == 0 and length == 6 * HOUR
                 )
-                model = OPUS if spike or rng.random() < 0.2 else SONNET
+                model = heavy if spike or rng.random() < 0.2 else everyday
                 think_time = 20.0 if spike else 150.0
                 session_id = _uuid(rng)
                 service = _service(recorder)
@@ -979,9 +996,13 @@ def _requests_of(
 def simulate_apps(scenario: Scenario) -> tuple[list[AppProcess], list[AppRequest]]:
     processes: list[AppProcess] = []
     requests: list[AppRequest] = []
-    for index in range(scenario.apps):
-        profile = APP_PROFILES[index % len(APP_PROFILES)]
-        replica = index // len(APP_PROFILES) + 1
+    profiles = [
+        (APP_PROFILES[index % len(APP_PROFILES)], index // len(APP_PROFILES) + 1)
+        for index in range(scenario.apps)
+    ]
+    if scenario.unpriced_app:
+        profiles.append((UNPRICED_APP, 1))
+    for profile, replica in profiles:
         for process in _app_processes(scenario, profile, replica):
             processes.append(process)
             requests.extend(_requests_of(scenario, profile, process, scenario.users))

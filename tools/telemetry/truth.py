@@ -21,6 +21,10 @@ class Totals:
 
     claude_code_cost_by_model_day: dict[tuple[str, str], float] = field(default_factory=dict)
     claude_code_tokens_by_type_model: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (token type, model, YYYY-MM-DD) -> tokens.
+    claude_code_tokens_by_type_model_day: dict[tuple[str, str, str], int] = field(
+        default_factory=dict
+    )
     claude_code_requests_by_model: dict[str, int] = field(default_factory=dict)
     claude_code_sessions: int = 0
     claude_code_processes: int = 0
@@ -79,6 +83,7 @@ _TOKEN_FIELDS = {
 def _claude_code_totals(traffic: Traffic, totals: Totals) -> None:
     cost: dict[tuple[str, str], float] = defaultdict(float)
     tokens: Counter[tuple[str, str]] = Counter()
+    tokens_by_day: Counter[tuple[str, str, str]] = Counter()
     requests: Counter[str] = Counter()
     by_source: dict[str, float] = defaultdict(float)
     by_agent: dict[str, float] = defaultdict(float)
@@ -114,8 +119,12 @@ def _claude_code_totals(traffic: Traffic, totals: Totals) -> None:
         requests[model] += 1
         for token_type, attribute in _TOKEN_FIELDS.items():
             tokens[(token_type, model)] += int(event.attribute(attribute))
+            tokens_by_day[(token_type, model, utc_day(event.time))] += int(
+                event.attribute(attribute)
+            )
     totals.claude_code_cost_by_model_day = dict(cost)
     totals.claude_code_tokens_by_type_model = dict(tokens)
+    totals.claude_code_tokens_by_type_model_day = dict(tokens_by_day)
     totals.claude_code_requests_by_model = dict(requests)
     totals.claude_code_sessions = len({p.session_id for p in traffic.claude_code_processes})
     totals.claude_code_processes = len(traffic.claude_code_processes)
