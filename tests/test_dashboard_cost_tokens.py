@@ -245,7 +245,7 @@ def scalar(result: Sequence[Series]) -> float:
 def assert_close(measured: dict[Hashable, float], truth: dict[Hashable, float]) -> None:
     assert measured.keys() == truth.keys()
     for key, value in truth.items():
-        assert measured[key] == pytest.approx(value, rel=REL), key
+        assert measured[key] == pytest.approx(value, rel=1e-6), key
 
 
 def per_day(result: Sequence[Series], label: str | None = None) -> dict[Hashable, float]:
@@ -324,16 +324,10 @@ def test_hourly_spend_adds_up_to_the_days_reported_cost(
 
 
 @pytest.mark.query
-@pytest.mark.xfail(
-    reason="known defect (issue 17): single hours around a resumed Claude Code session's restart "
-    "trade up to ~$2 with the neighbouring hour in the recorded windows (the day adds up: the "
-    "test above)",
-    strict=True,
-)
 def test_hourly_spend_is_each_hours_reported_cost(dataset: QueryDataset, calls: list[Call]) -> None:
     measured, truth = _hourly_spend(dataset, calls)
     for key, value in truth.items():
-        assert measured[key] == pytest.approx(value, rel=0.02, abs=1.5), key
+        assert measured[key] == pytest.approx(value, rel=1e-6), key
 
 
 @pytest.mark.query

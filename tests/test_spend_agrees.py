@@ -1,7 +1,7 @@
 """One definition of spend: the "Spend today" panel, the daily-budget rule and the cost report
 give the same UTC day's spend, within 0.5 % of each other and of the generator's truth, with an
-app that reports only tokens (doc-summarizer) in the data, all read from recorded series that
-`promtool tsdb create-blocks-from rules` backfilled."""
+app that reports only tokens (doc-summarizer) in the data, all read from the recorded series
+(the exported recording rules evaluated every 5 minutes)."""
 
 from __future__ import annotations
 

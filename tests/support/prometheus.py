@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -22,8 +23,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import pytest
 
@@ -34,6 +37,9 @@ from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
 from tools.telemetry.storage import stored_families
 from tools.telemetry.truth import Totals, true_totals
+
+if TYPE_CHECKING:
+    from vocabulary.recording import RecordingRule
 
 PROMETHEUS_HINT = "install Prometheus (apt-get install -y prometheus) or run `make tools`"
 # The fixture dataset: a small team over 7 days; the LLM apps (whose classic histograms are most
@@ -349,44 +355,103 @@ def generator_fingerprint(scenario: Scenario, promtool: str) -> str:
     for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
         digest.update(source.read_bytes())
     digest.update(json.dumps(prometheus_rule_file(load_pricing())).encode())
+    digest.update(Path(__file__).read_bytes())  # how the rules are recorded
     return digest.hexdigest()[:16]
+
+
+# One query_range per rule and chunk: a day of 5-minute evaluations is 288 points per series.
+RECORD_CHUNK_SECONDS = 86_400
+
+
+def evaluation_times(start: float, end: float, interval: float) -> tuple[float, float]:
+    """The first and last evaluation in [start, end] of a group evaluated on the multiples of
+    `interval` since the epoch (Grafana's scheduler ticks on them)."""
+    first = math.ceil(start / interval) * interval
+    return first, first + (end - first) // interval * interval
+
+
+def record_rules(
+    server: PrometheusServer,
+    rules: Sequence["RecordingRule"],
+    start: float,
+    end: float,
+    interval: float,
+    out: TextIO,
+) -> int:
+    """Each rule's expression evaluated at every `interval` from `start` to `end` through
+    query_range (which evaluates each step exactly as an instant query, as the ruler does), in
+    day-long chunks run in parallel, written as OpenMetrics with the rule's name; returns the
+    number of samples written."""
+    first, last = evaluation_times(start, end, interval)
+    per_chunk = max(RECORD_CHUNK_SECONDS // interval, 1) * interval
+    chunks = [
+        (begin, min(begin + per_chunk - interval, last))
+        for begin in _frange(first, last, per_chunk)
+    ]
+
+    def evaluate(rule: "RecordingRule", chunk: tuple[float, float]) -> list[Series]:
+        return server.query_range(rule.expr, chunk[0], chunk[1], interval)
+
+    written = 0
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = {
+            rule.record: [pool.submit(evaluate, rule, chunk) for chunk in chunks] for rule in rules
+        }
+        for record, futures in results.items():
+            samples: dict[tuple[tuple[str, str], ...], list[tuple[float, str]]] = {}
+            for future in futures:  # chunks in time order, so each series stays in order
+                for entry in future.result():
+                    labels = tuple(sorted(entry["metric"].items()))
+                    samples.setdefault(labels, []).extend((float(t), v) for t, v in entry["values"])
+            out.write(f"# TYPE {record} gauge\n")
+            for labels, points in samples.items():
+                prefix = record + _openmetrics_labels(labels) + " "
+                out.write("".join(f"{prefix}{value} {at:.3f}\n" for at, value in points))
+                written += len(points)
+    out.write("# EOF\n")
+    return written
+
+
+def _frange(first: float, last: float, step: float) -> Iterator[float]:
+    at = first
+    while at <= last:
+        yield at
+        at += step
+
+
+def _openmetrics_labels(labels: Sequence[tuple[str, str]]) -> str:
+    escaped = (
+        (name, value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n"))
+        for name, value in labels
+    )
+    return "{" + ",".join(f'{name}="{value}"' for name, value in escaped) + "}" if labels else ""
 
 
 def backfill_recording_rules(
     promtool: str, prometheus: str, raw_blocks: Path, start: float, end: float, output: Path
-) -> None:
-    """The recording rules' series from `start` to `end`, evaluated the way the ruler would
-    (every group interval, aligned to `start`) by `promtool tsdb create-blocks-from rules`
-    against a Prometheus serving `raw_blocks`; the blocks land in `output`."""
+) -> int:
+    """The recording rules' series from `start` to `end` in blocks under `output`: every rule
+    evaluated by a Prometheus serving `raw_blocks` (record_rules) and imported with promtool.
+    `promtool tsdb create-blocks-from rules` computes the same series but runs one range query
+    and writes one block per rule and 2 hours (months of data: thousands of each), and evaluates
+    at an offset hashed from the rule file's path. Returns the number of recorded samples."""
     from vocabulary.pricing import load_pricing
-    from vocabulary.recording import prometheus_rule_file
+    from vocabulary.recording import INTERVAL_SECONDS, recording_rules
 
     server = start_on_copy(raw_blocks, prometheus, timeout=300)
     try:
-        rule_file = server.storage.parent / "recording-rules.yml"
-        rule_file.write_text(json.dumps(prometheus_rule_file(load_pricing())), encoding="utf-8")
-        result = subprocess.run(
-            [
-                promtool,
-                "tsdb",
-                "create-blocks-from",
-                "rules",
-                "--quiet",
-                f"--start={int(start)}",
-                f"--end={int(end)}",
-                f"--url={server.url}",
-                f"--output-dir={output}",
-                str(rule_file),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"rule backfill failed: {result.stderr.strip() or result.stdout}")
+        recorded = server.storage.parent / "recorded.om"
+        with recorded.open("w", encoding="utf-8") as out:
+            samples = record_rules(
+                server, recording_rules(load_pricing()), start, end, INTERVAL_SECONDS, out
+            )
     finally:
         server.stop()
+    try:
+        backfill(promtool, recorded, output)
+    finally:
         shutil.rmtree(server.storage.parent, ignore_errors=True)
+    return samples
 
 
 def build_blocks(
