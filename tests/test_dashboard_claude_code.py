@@ -18,7 +18,8 @@ import pytest
 from components.datasources import SCRAPE_INTERVAL
 from dashboards import claude_code as cc
 from dashboards.panels import render
-from tests.support.prometheus import QueryContext, QueryDataset, Series, shared_dataset
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryContext, QueryDataset, Series
 from tools.telemetry.events import ClaudeCodeEvent, Measurement, Traffic
 from tools.telemetry.pricing import PRICES
 from tools.telemetry.simulate import simulate

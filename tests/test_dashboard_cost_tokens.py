@@ -23,7 +23,8 @@ import yaml
 from components.datasources import SCRAPE_INTERVAL
 from dashboards import cost_tokens as ct
 from dashboards.panels import PICKER_RANGE, render
-from tests.support.prometheus import QueryContext, QueryDataset, Series, shared_dataset
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryContext, QueryDataset, Series
 from tools.telemetry.catalog import CLAUDE_CODE_SERVICES
 from tools.telemetry.events import Traffic
 from tools.telemetry.pricing import PRICES

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.prometheus import QueryDataset, evaluation_times, shared_dataset
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryDataset, evaluation_times
 from tools.telemetry.scenario import DAY
 from vocabulary.pricing import load_pricing
 from vocabulary.recording import INTERVAL_SECONDS, recording_rules

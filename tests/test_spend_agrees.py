@@ -14,8 +14,9 @@ from alerts import alert_rules
 from components.datasources import SCRAPE_INTERVAL
 from components.settings import AlertThresholds
 from dashboards import cost_tokens, render_all
-from tests.support.prometheus import QueryContext, QueryDataset, shared_dataset
-from tests.support.walker import dashboard_queries
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryContext, QueryDataset
+from tools.querylab.walker import dashboard_queries
 from tools.report.api import ApiClient, PrometheusApi
 from tools.report.collect import collect
 from tools.report.figures import build_figures

@@ -1,14 +1,14 @@
-"""The query harness: synthetic telemetry backfilled into a real Prometheus, queried like Grafana.
+"""Synthetic telemetry backfilled into a real Prometheus, queried like Grafana.
 
-`query_dataset` (a session fixture) generates a small team's 7 days of telemetry with
-tools.telemetry, backfills it with `promtool tsdb create-blocks-from openmetrics`, and starts
-Prometheus on a free 127.0.0.1 port. Expressions are interpolated the way Grafana's Prometheus
-backend does (pkg/promlib/models/query.go, intervalv2, and the plugin SDK's gtime):
-`$__interval` is the query step, `$__rate_interval` is max(interval + scrape interval,
-4 * scrape interval), `$__range` is whole seconds with an `s`; `$__auto` is treated as the step.
+A dataset is a scenario's telemetry from tools.telemetry, backfilled with `promtool tsdb
+create-blocks-from openmetrics`, plus the recording rules' series (record_rules), cached by
+content and served by Prometheus on a free 127.0.0.1 port. Expressions are interpolated the
+way Grafana's Prometheus backend does (pkg/promlib/models/query.go, intervalv2, and the plugin
+SDK's gtime): `$__interval` is the query step, `$__rate_interval` is max(interval + scrape
+interval, 4 * scrape interval), `$__range` is whole seconds with an `s`; `$__auto` is treated as
+the step.
 """
 
-import atexit
 import contextlib
 import hashlib
 import json
@@ -28,10 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import pytest
-
-from tests.support.external import REPO_ROOT, find_tool
-from tests.support.ports import free_port
+from tools.querylab.binaries import REPO_ROOT
+from tools.querylab.ports import free_port
 from tools.telemetry.openmetrics import write_openmetrics
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
@@ -40,11 +38,6 @@ from tools.telemetry.truth import Totals, true_totals
 
 if TYPE_CHECKING:
     from vocabulary.recording import RecordingRule
-
-PROMETHEUS_HINT = "install Prometheus (apt-get install -y prometheus) or run `make tools`"
-# The fixture dataset: a small team over 7 days; the LLM apps (whose classic histograms are most
-# of the samples) only over the last day. Big enough for every panel, small enough to backfill fast.
-FIXTURE_SCENARIO = Scenario(days=7, users=4, sessions_per_user_per_day=2.0, apps=2, app_days=1)
 
 # --- Grafana's variables -----------------------------------------------------------------------
 
@@ -532,36 +525,6 @@ def start_dataset(scenario: Scenario, prometheus: str, promtool: str, cache: Pat
     timings["prometheus_start"] = time.monotonic() - began
     totals = true_totals(simulate(scenario))
     return QueryDataset(scenario, totals, server, samples, timings)
-
-
-_DATASETS: dict[Scenario, QueryDataset] = {}
-
-
-def _stop_all() -> None:
-    for dataset in _DATASETS.values():
-        dataset.server.stop()
-        shutil.rmtree(dataset.server.storage.parent, ignore_errors=True)
-    _DATASETS.clear()
-
-
-atexit.register(_stop_all)
-
-
-def shared_dataset(scenario: Scenario = FIXTURE_SCENARIO) -> QueryDataset:
-    """One backfilled Prometheus per scenario per test process (skips when Prometheus is absent)."""
-    if scenario not in _DATASETS:
-        prometheus = find_tool("prometheus", PROMETHEUS_HINT)
-        promtool = find_tool("promtool", PROMETHEUS_HINT)
-        cache = REPO_ROOT / ".cache" / "query-datasets"
-        cache.mkdir(parents=True, exist_ok=True)
-        _DATASETS[scenario] = start_dataset(scenario, prometheus, promtool, cache)
-    return _DATASETS[scenario]
-
-
-@pytest.fixture(scope="session")
-def query_dataset() -> Iterator[QueryDataset]:
-    """The fixture dataset on a running Prometheus; shared by every test module in the session."""
-    yield shared_dataset()
 
 
 def series_value(series: Series) -> float:
