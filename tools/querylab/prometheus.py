@@ -11,6 +11,7 @@ the step.
 
 import contextlib
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -200,7 +201,7 @@ class PrometheusServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, query_timeout: float = 120.0) -> None:
         config = self.storage.parent / "prometheus.yml"
         config.write_text("global:\n  evaluation_interval: 1m\n", encoding="utf-8")
         self.log = self.storage.parent / "prometheus.log"
@@ -212,6 +213,7 @@ class PrometheusServer:
                     f"--config.file={config}",
                     f"--storage.tsdb.path={self.storage}",
                     "--storage.tsdb.retention.time=10y",
+                    f"--query.timeout={int(query_timeout)}s",
                     f"--web.listen-address=127.0.0.1:{self.port}",
                 ],
                 stdout=log,
@@ -247,11 +249,11 @@ class PrometheusServer:
                 self.process.kill()
                 self.process.wait()
 
-    def _api(self, path: str, params: Mapping[str, str]) -> dict:
+    def _api(self, path: str, params: Mapping[str, str], timeout: float = 60.0) -> dict:
         data = urllib.parse.urlencode(params).encode()
         request = urllib.request.Request(f"{self.url}{path}", data=data, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 body = json.load(response)
         except urllib.error.HTTPError as error:
             body = json.loads(error.read() or b"{}")
@@ -264,13 +266,16 @@ class PrometheusServer:
         """An instant query at `at` (unix seconds)."""
         return self._api("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})["result"]
 
-    def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+    def query_range(
+        self, expr: str, start: float, end: float, step: float, timeout: float = 60.0
+    ) -> list[Series]:
         params = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step}"}
-        return self._api("/api/v1/query_range", params)["result"]
+        return self._api("/api/v1/query_range", params, timeout)["result"]
 
 
 def backfill(promtool: str, openmetrics: Path, storage: Path) -> None:
-    """Blocks from OpenMetrics text; one block per 10 days keeps promtool to one pass."""
+    """Blocks from OpenMetrics text (promtool picks 162 h blocks for this maximum and parses the
+    whole file once per block)."""
     result = subprocess.run(
         [
             promtool,
@@ -348,12 +353,15 @@ def generator_fingerprint(scenario: Scenario, promtool: str) -> str:
     for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
         digest.update(source.read_bytes())
     digest.update(json.dumps(prometheus_rule_file(load_pricing())).encode())
-    digest.update(Path(__file__).read_bytes())  # how the rules are recorded
+    for recording in (evaluation_times, record_rules):  # how the rules are recorded
+        digest.update(inspect.getsource(recording).encode())
     return digest.hexdigest()[:16]
 
 
 # One query_range per rule and chunk: a day of 5-minute evaluations is 288 points per series.
 RECORD_CHUNK_SECONDS = 86_400
+# A day of a busy rule on a month of raw series can take minutes on a loaded 2-core machine.
+RECORD_QUERY_TIMEOUT = 900.0
 
 
 def evaluation_times(start: float, end: float, interval: float) -> tuple[float, float]:
@@ -383,10 +391,13 @@ def record_rules(
     ]
 
     def evaluate(rule: "RecordingRule", chunk: tuple[float, float]) -> list[Series]:
-        return server.query_range(rule.expr, chunk[0], chunk[1], interval)
+        return server.query_range(
+            rule.expr, chunk[0], chunk[1], interval, timeout=RECORD_QUERY_TIMEOUT
+        )
 
     written = 0
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+    try:
         results = {
             rule.record: [pool.submit(evaluate, rule, chunk) for chunk in chunks] for rule in rules
         }
@@ -401,6 +412,8 @@ def record_rules(
                 prefix = record + _openmetrics_labels(labels) + " "
                 out.write("".join(f"{prefix}{value} {at:.3f}\n" for at, value in points))
                 written += len(points)
+    finally:  # a failed query stops the rest instead of waiting for them
+        pool.shutdown(cancel_futures=True)
     out.write("# EOF\n")
     return written
 
@@ -431,7 +444,7 @@ def backfill_recording_rules(
     from vocabulary.pricing import load_pricing
     from vocabulary.recording import INTERVAL_SECONDS, recording_rules
 
-    server = start_on_copy(raw_blocks, prometheus, timeout=300)
+    server = start_on_copy(raw_blocks, prometheus, timeout=300, query_timeout=RECORD_QUERY_TIMEOUT)
     try:
         recorded = server.storage.parent / "recorded.om"
         with recorded.open("w", encoding="utf-8") as out:
@@ -504,13 +517,15 @@ def cached_blocks(
     return blocks, int(samples_file.read_text(encoding="utf-8"))
 
 
-def start_on_copy(blocks: Path, prometheus: str, timeout: float = 60.0) -> PrometheusServer:
+def start_on_copy(
+    blocks: Path, prometheus: str, timeout: float = 60.0, query_timeout: float = 120.0
+) -> PrometheusServer:
     """A Prometheus on a copy of `blocks`, so the cached blocks are never written to."""
     workdir = Path(tempfile.mkdtemp(prefix="llm-o11y-prometheus-"))
     storage = workdir / "data"
     shutil.copytree(blocks, storage, ignore=shutil.ignore_patterns("samples.txt"))
     server = PrometheusServer(prometheus, storage)
-    server.start(timeout=timeout)
+    server.start(timeout=timeout, query_timeout=query_timeout)
     return server
 
 
