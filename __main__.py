@@ -3,10 +3,20 @@
 import pulumi
 
 from components.alerting import Alerting, AlertingArgs
+from components.cloud_stack import CloudStack, CloudStackArgs
 from components.dashboards import Dashboards, DashboardsArgs
 from components.datasources import Datasources, DatasourcesArgs
-from components.settings import load_settings
-from components.target import build_target
+from components.local_stack import LocalStack, LocalStackArgs
+from components.settings import Settings, load_settings
+from components.target import Target
+
+
+def build_target(settings: Settings) -> Target:
+    """The target's infrastructure; the only place that knows local from cloud."""
+    if settings.target == "cloud":
+        return CloudStack("cloud", CloudStackArgs.from_settings(settings)).target
+    return LocalStack("local", LocalStackArgs.from_settings(settings)).target
+
 
 settings = load_settings()
 target = build_target(settings)

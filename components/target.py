@@ -1,7 +1,7 @@
 """What a target hands the rest of the program: a Grafana provider and where its data lives.
 
-`build_target` is the only place that knows local from cloud; everything after it (datasources,
-folders, dashboards, alerting, exports) is declared the same way on both.
+`build_target` in `__main__.py` is the only place that knows local from cloud; everything after
+it (datasources, folders, dashboards, alerting, exports) is declared the same way on both.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumiverse_grafana as grafana
 
-from components.settings import Settings, TeamAttribution
+from components.settings import TeamAttribution
 
 
 @dataclass(frozen=True)
@@ -43,18 +43,6 @@ class Target:
     exports: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     # The datasource Grafana writes recorded series to: one the `prometheus` datasource reads.
     recording_datasource_uid: str = "prometheus"
-
-
-def build_target(settings: Settings) -> Target:
-    """Declare the target's infrastructure and return what the Grafana content needs."""
-    if settings.target == "cloud":
-        from components.cloud_stack import CloudStack, CloudStackArgs
-
-        return CloudStack("cloud", CloudStackArgs.from_settings(settings)).target
-
-    from components.local_stack import LocalStack, LocalStackArgs
-
-    return LocalStack("local", LocalStackArgs.from_settings(settings)).target
 
 
 def claude_code_env(

@@ -21,13 +21,14 @@ import yaml
 from alerts import alert_rules, prometheus_rule_groups
 from components.settings import AlertingSettings, AlertThresholds, TeamBudget
 from tests.support.external import REPO_ROOT, find_tool
-from tests.support.prometheus import PROMETHEUS_HINT, promtool_test_rules
 from tools.export import (
     ALERT_RULE_FILE,
     RECORDING_RULE_FILE,
     export_alerts,
     export_recording_rules,
 )
+from tools.querylab.binaries import PROMETHEUS_HINT
+from tools.querylab.prometheus import promtool_test_rules
 
 pytestmark = pytest.mark.query
 

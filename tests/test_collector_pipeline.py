@@ -40,14 +40,15 @@ from tests.support.pipeline import (
     start_collector,
     start_prometheus,
 )
-from tests.support.ports import free_port
-from tests.support.prometheus import PROMETHEUS_HINT, PrometheusServer, Series
 from tests.support.telemetry_doc import (
     DocumentedMetric,
     documented_event_metadata,
     documented_metrics,
     documented_spans,
 )
+from tools.querylab.binaries import PROMETHEUS_HINT
+from tools.querylab.ports import free_port
+from tools.querylab.prometheus import PrometheusServer, Series
 from tools.telemetry import catalog, genai_generations
 from tools.telemetry.events import (
     AppProcess,

@@ -50,8 +50,9 @@ from tests.support.pipeline import (
     start_collector,
     start_prometheus,
 )
-from tests.support.ports import free_port
-from tests.support.prometheus import PROMETHEUS_HINT, PrometheusServer, Series
+from tools.querylab.binaries import PROMETHEUS_HINT
+from tools.querylab.ports import free_port
+from tools.querylab.prometheus import PrometheusServer, Series
 
 COLLECTOR_CONFIGS = REPO_ROOT / "configs" / "otel-collector"
 SALT = "test-salt_0123456789abcdef"

@@ -44,8 +44,6 @@ from tests.support.pipeline import (
     start_collector,
     start_prometheus,
 )
-from tests.support.ports import free_port
-from tests.support.prometheus import PROMETHEUS_HINT, PrometheusServer
 from tests.support.steady_load import (
     CUMULATIVE_METRIC,
     DELTA_METRIC,
@@ -56,6 +54,9 @@ from tests.support.steady_load import (
     SteadyLoad,
     reset_aware_total,
 )
+from tools.querylab.binaries import PROMETHEUS_HINT
+from tools.querylab.ports import free_port
+from tools.querylab.prometheus import PrometheusServer
 
 COLLECTOR_CONFIGS = (
     REPO_ROOT / "configs" / "otel-collector" / "config.yaml",

@@ -11,14 +11,9 @@ import pytest
 
 from dashboards import agents_tools, render_all
 from dashboards.panels import PICKER_RANGE
+from tests.support.datasets import FIXTURE_SCENARIO, shared_dataset
 from tests.support.grammars import parse_queries
-from tests.support.prometheus import (
-    FIXTURE_SCENARIO,
-    QueryContext,
-    QueryDataset,
-    by_label,
-    shared_dataset,
-)
+from tools.querylab.prometheus import QueryContext, QueryDataset, by_label
 from tools.telemetry import catalog
 from tools.telemetry.events import ClaudeCodeEvent, ClaudeCodeSpan
 from tools.telemetry.simulate import simulate_claude_code

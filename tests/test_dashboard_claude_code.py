@@ -18,7 +18,8 @@ import pytest
 from components.datasources import SCRAPE_INTERVAL
 from dashboards import claude_code as cc
 from dashboards.panels import render
-from tests.support.prometheus import QueryContext, QueryDataset, Series, shared_dataset
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryContext, QueryDataset, Series
 from tools.telemetry.events import ClaudeCodeEvent, Measurement, Traffic
 from tools.telemetry.pricing import PRICES
 from tools.telemetry.simulate import simulate
@@ -393,18 +394,12 @@ def test_cost_per_hour_adds_up_to_the_days_reported_cost(
 
 
 @pytest.mark.query
-@pytest.mark.xfail(
-    reason="known defect (issue 17): single hours around a resumed Claude Code session's restart "
-    "trade up to ~$2 with the neighbouring hour in the recorded windows (the day adds up: the "
-    "test above)",
-    strict=True,
-)
 def test_peak_cost_hours_are_each_hours_reported_cost(
     dataset: QueryDataset, traffic: Traffic
 ) -> None:
     measured, truth = _cost_per_hour(dataset, traffic)
     for key, value in truth.items():
-        assert measured[key] == pytest.approx(value, rel=0.02, abs=1.5), key
+        assert measured[key] == pytest.approx(value, rel=1e-6), key
 
 
 @pytest.mark.query

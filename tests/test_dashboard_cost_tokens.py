@@ -23,7 +23,8 @@ import yaml
 from components.datasources import SCRAPE_INTERVAL
 from dashboards import cost_tokens as ct
 from dashboards.panels import PICKER_RANGE, render
-from tests.support.prometheus import QueryContext, QueryDataset, Series, shared_dataset
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryContext, QueryDataset, Series
 from tools.telemetry.catalog import CLAUDE_CODE_SERVICES
 from tools.telemetry.events import Traffic
 from tools.telemetry.pricing import PRICES
@@ -249,7 +250,7 @@ def scalar(result: Sequence[Series]) -> float:
 def assert_close(measured: dict[Hashable, float], truth: dict[Hashable, float]) -> None:
     assert measured.keys() == truth.keys()
     for key, value in truth.items():
-        assert measured[key] == pytest.approx(value, rel=REL), key
+        assert measured[key] == pytest.approx(value, rel=1e-6), key
 
 
 def per_day(result: Sequence[Series], label: str | None = None) -> dict[Hashable, float]:
@@ -361,16 +362,10 @@ def test_hourly_spend_adds_up_to_the_days_reported_cost(
 
 
 @pytest.mark.query
-@pytest.mark.xfail(
-    reason="known defect (issue 17): single hours around a resumed Claude Code session's restart "
-    "trade up to ~$2 with the neighbouring hour in the recorded windows (the day adds up: the "
-    "test above)",
-    strict=True,
-)
 def test_hourly_spend_is_each_hours_reported_cost(dataset: QueryDataset, calls: list[Call]) -> None:
     measured, truth = _hourly_spend(dataset, calls)
     for key, value in truth.items():
-        assert measured[key] == pytest.approx(value, rel=0.02, abs=1.5), key
+        assert measured[key] == pytest.approx(value, rel=1e-6), key
 
 
 @pytest.mark.query

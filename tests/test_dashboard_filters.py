@@ -21,18 +21,18 @@ from alerts import alert_rules
 from components.settings import AlertThresholds
 from dashboards import render_all
 from dashboards.panels import PICKER_RANGE
+from tests.support.datasets import shared_dataset
 from tests.support.external import find_tool
-from tests.support.prometheus import (
-    PROMETHEUS_HINT,
+from tools.querylab.binaries import PROMETHEUS_HINT
+from tools.querylab.prometheus import (
     PrometheusServer,
     QueryContext,
     QueryDataset,
     by_label,
     interpolate,
     series_value,
-    shared_dataset,
 )
-from tests.support.walker import Query, dashboard_queries
+from tools.querylab.walker import Query, dashboard_queries
 from vocabulary import filters, measures, names
 
 DAY = 86_400.0

@@ -20,7 +20,8 @@ import pytest
 
 from dashboards import agent_sessions, api, mission_control, stack_health, traces_latency
 from dashboards.panels import render
-from tests.support.prometheus import QueryContext, QueryDataset, Series, shared_dataset
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryContext, QueryDataset, Series
 from tools.telemetry.catalog import DURATION_BUCKETS, SPANMETRICS_BUCKETS
 from tools.telemetry.events import AppRequest, ClaudeCodeProcess, Traffic
 from tools.telemetry.simulate import simulate

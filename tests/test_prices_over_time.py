@@ -16,8 +16,9 @@ import pytest
 from alerts import alert_rules
 from components.settings import AlertThresholds
 from dashboards import cost_tokens
-from tests.support.prometheus import QueryDataset, shared_dataset
+from tests.support.datasets import shared_dataset
 from tools import pricing as pricing_command
+from tools.querylab.prometheus import QueryDataset
 from tools.telemetry.scenario import DAY, Scenario
 from vocabulary import measures
 from vocabulary.pricing import CLAUDE_CODE_TOKENS, PriceKind, derived_cost, load_pricing

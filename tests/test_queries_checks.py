@@ -6,15 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.grammars import QuerySyntaxError, check_logql, check_traceql
-from tests.support.prometheus import PromQLError, QueryDataset, shared_dataset
-from tests.support.walker import (
-    WalkError,
-    alert_queries,
-    check_grammar,
-    check_prometheus,
-    dashboard_queries,
-)
+from tests.support.datasets import shared_dataset
+from tests.support.grammars import QuerySyntaxError, check_grammar, check_logql, check_traceql
+from tools.querylab.prometheus import PromQLError, QueryDataset
+from tools.querylab.walker import WalkError, alert_queries, check_prometheus, dashboard_queries
 
 GOOD_PROMQL = "sum by (model) (increase(claude_code_cost_usage_USD_total[$__range]))"
 BROKEN_PROMQL = "sum by (model) (increase(claude_code_cost_usage_USD_total[$__range])"

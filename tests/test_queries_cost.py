@@ -5,7 +5,8 @@ the recorded 5-minute windows, summed)."""
 import pytest
 
 from dashboards.panels import OWN_INTERVAL, PICKER_RANGE
-from tests.support.prometheus import QueryContext, QueryDataset, by_label, shared_dataset
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryContext, QueryDataset, by_label
 from tools.telemetry.truth import utc_day
 from vocabulary import measures, names
 

@@ -11,7 +11,8 @@ import pytest
 
 from dashboards import api, traces_latency
 from dashboards.panels import PICKER_RANGE
-from tests.support.prometheus import QueryContext, QueryDataset, shared_dataset
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryContext, QueryDataset
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import APP_PROFILES, simulate_apps
 from vocabulary import measures, names

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.prometheus import (
+from tools.querylab.prometheus import (
     QueryContext,
     format_go_duration,
     interpolate,

@@ -14,14 +14,10 @@ import pytest
 from components.alerting import rule_data
 from components.datasources import SCRAPE_INTERVAL
 from dashboards import render_all
-from tests.support.prometheus import QueryDataset, shared_dataset
-from tests.support.walker import (
-    Query,
-    alert_queries,
-    check_grammar,
-    check_prometheus,
-    dashboard_queries,
-)
+from tests.support.datasets import shared_dataset
+from tests.support.grammars import check_grammar
+from tools.querylab.prometheus import QueryDataset
+from tools.querylab.walker import Query, alert_queries, check_prometheus, dashboard_queries
 
 # The Prometheus datasource's timeInterval: Grafana derives $__rate_interval from it.
 DATASOURCE_TIME_INTERVAL = SCRAPE_INTERVAL

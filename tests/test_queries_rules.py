@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.external import find_tool
-from tests.support.prometheus import PROMETHEUS_HINT, promtool_test_rules
+from tools.querylab.binaries import PROMETHEUS_HINT
+from tools.querylab.prometheus import promtool_test_rules
 
 pytestmark = pytest.mark.query
 

@@ -13,14 +13,9 @@ import pytest
 
 from dashboards import cost_tokens
 from tests.support.external import find_tool
-from tests.support.prometheus import (
-    PROMETHEUS_HINT,
-    PrometheusServer,
-    QueryContext,
-    build_blocks,
-    start_on_copy,
-)
 from tests.test_spend_agrees import LATE, reported_costs
+from tools.querylab.binaries import PROMETHEUS_HINT
+from tools.querylab.prometheus import PrometheusServer, QueryContext, build_blocks, start_on_copy
 from tools.telemetry.scenario import DAY, Scenario
 from tools.telemetry.simulate import simulate
 

@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from tests.support.datasets import shared_dataset
 from tests.support.external import REPO_ROOT, find_tool
 from tests.support.grammars import parse_queries
-from tests.support.ports import free_port
-from tests.support.prometheus import QueryDataset, shared_dataset
+from tools.querylab.ports import free_port
+from tools.querylab.prometheus import QueryDataset
 from tools.report import queries
 from tools.report.api import ApiClient, PrometheusApi, parse_credentials
 from tools.report.cli import build_parser, main

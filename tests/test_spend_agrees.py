@@ -1,7 +1,7 @@
 """One definition of spend: the "Spend today" panel, the daily-budget rule and the cost report
 give the same UTC day's spend, within 0.5 % of each other and of the generator's truth, with an
-app that reports only tokens (doc-summarizer) in the data, all read from recorded series that
-`promtool tsdb create-blocks-from rules` backfilled."""
+app that reports only tokens (doc-summarizer) in the data, all read from the recorded series
+(the exported recording rules evaluated every 5 minutes)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from alerts import alert_rules
 from components.datasources import SCRAPE_INTERVAL
 from components.settings import AlertThresholds
 from dashboards import cost_tokens, render_all
-from tests.support.prometheus import QueryContext, QueryDataset, shared_dataset
-from tests.support.walker import dashboard_queries
+from tests.support.datasets import shared_dataset
+from tools.querylab.prometheus import QueryContext, QueryDataset
+from tools.querylab.walker import dashboard_queries
 from tools.report.api import ApiClient, PrometheusApi
 from tools.report.collect import collect
 from tools.report.figures import build_figures

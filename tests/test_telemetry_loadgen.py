@@ -17,8 +17,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.support.external import REPO_ROOT
-from tests.support.ports import free_port
 from tools.loadgen import build_parser
+from tools.querylab.ports import free_port
 from tools.telemetry import catalog
 from tools.telemetry.naming import prometheus_metric_name
 from tools.telemetry.otlp import CLAUDE_CODE_INSTRUMENTS, OtlpSender, OtlpTarget

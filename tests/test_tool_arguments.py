@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.external import REPO_ROOT
-from tests.support.ports import free_port
+from tools.querylab.ports import free_port
 
 # {file}: an existing file; {dir}: an existing empty folder; {port}: a closed port.
 MALFORMED: dict[str, list[list[str]]] = {

@@ -124,8 +124,9 @@ def test_a_window_is_final_before_its_last_minute_arrives(tmp_path: Path) -> Non
     minute (still in flight at t) change nothing; a restart and a session's first export count
     whole."""
     from tests.support.external import find_tool
-    from tests.support.prometheus import PROMETHEUS_HINT, promtool_test_rules
     from tools.export import RECORDING_RULE_FILE, export_recording_rules
+    from tools.querylab.binaries import PROMETHEUS_HINT
+    from tools.querylab.prometheus import promtool_test_rules
 
     export_recording_rules(tmp_path)
     record = names.record_name(names.CLAUDE_CODE_COST)

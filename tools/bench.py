@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shutil
 import sys
 import time
@@ -26,16 +25,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tests.support.external import CACHE_BIN, REPO_ROOT
-from tests.support.prometheus import (
+from tools.arguments import OneLineParser, above, at_least
+from tools.querylab.binaries import CACHE_BIN, PROMETHEUS_HINT, REPO_ROOT, locate
+from tools.querylab.prometheus import (
     PromQLError,
     QueryContext,
     QueryDataset,
     cached_blocks,
     start_on_copy,
 )
-from tests.support.walker import Query, dashboard_queries
-from tools.arguments import OneLineParser, above, at_least
+from tools.querylab.walker import Query, dashboard_queries
 from tools.telemetry.scenario import DAY, Scenario
 from tools.telemetry.truth import Totals
 
@@ -61,13 +60,11 @@ class Timing:
 
 def find_binary(name: str) -> str:
     """The pinned build in .cache/bin (make tools), else the one on PATH."""
-    cached = CACHE_BIN / name
-    if cached.is_file() and os.access(cached, os.X_OK):
-        return str(cached)
-    found = shutil.which(name)
+    found = locate(name)
     if found is None:
-        sys.exit(f"{name} not found: run `make tools` (or apt-get install -y prometheus)")
-    print(f"note: {name} from PATH ({found}), not the pinned build in {CACHE_BIN}")
+        sys.exit(f"{name} not found: {PROMETHEUS_HINT}")
+    if Path(found).parent != CACHE_BIN:
+        print(f"note: {name} from PATH ({found}), not the pinned build in {CACHE_BIN}")
     return found
 
 

@@ -5,14 +5,12 @@ On a laptop a missing tool skips its tests with a line saying how to get it; in 
 """
 
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# Binaries built from pinned sources (make tools) win over whatever is on PATH.
-CACHE_BIN = REPO_ROOT / ".cache" / "bin"
+from tools.querylab.binaries import CACHE_BIN, REPO_ROOT, locate
+
+__all__ = ["CACHE_BIN", "REPO_ROOT", "find_tool", "tools_required"]
 
 
 def tools_required() -> bool:
@@ -21,10 +19,7 @@ def tools_required() -> bool:
 
 def find_tool(name: str, how_to_install: str) -> str:
     """Path of executable `name`; skips (or fails in CI) with `how_to_install` when absent."""
-    cached = CACHE_BIN / name
-    if cached.is_file() and os.access(cached, os.X_OK):
-        return str(cached)
-    found = shutil.which(name)
+    found = locate(name)
     if found:
         return found
     message = f"{name} not found: {how_to_install}"

@@ -10,11 +10,13 @@ import hashlib
 import json
 import shutil
 import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tests.support.external import REPO_ROOT, find_tool
+from tools.querylab.prometheus import QueryContext, interpolate
+from tools.querylab.walker import Query
 
 GRAMMARS_SOURCE = REPO_ROOT / "tests" / "grammars"
 GRAMMARS_CACHE = REPO_ROOT / ".cache" / "grammars"
@@ -96,3 +98,20 @@ def check_logql(query: str) -> None:
 
 def check_traceql(query: str) -> None:
     check_syntax("traceql", query)
+
+
+def check_grammar(queries: Iterable[Query]) -> list[str]:
+    """LogQL/TraceQL syntax problems, one message per failing query (Grafana variables filled in
+    with the values a 24 h dashboard would send)."""
+    problems = []
+    context = QueryContext(start=0.0, end=86_400.0)
+    for kind, language in (("loki", "logql"), ("tempo", "traceql")):
+        selected = [query for query in queries if query.kind == kind]
+        texts = [
+            interpolate(query.expr, replace(context, variables=query.variables))
+            for query in selected
+        ]
+        for query, result in zip(selected, parse_queries(language, texts), strict=True):
+            if not result.ok:
+                problems.append(f"{query.where}: {result.message}")
+    return problems

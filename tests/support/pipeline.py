@@ -26,8 +26,8 @@ import yaml
 from components.local_stack import prometheus_service
 from components.settings import LocalSettings
 from tests.support.external import REPO_ROOT, tools_required
-from tests.support.ports import free_port
-from tests.support.prometheus import PrometheusServer
+from tools.querylab.ports import free_port
+from tools.querylab.prometheus import PrometheusServer
 
 PROMETHEUS_CONFIG = REPO_ROOT / "configs" / "prometheus" / "prometheus.yml"
 COLLECTOR_CONFIG = REPO_ROOT / "configs" / "otel-collector" / "config.yaml"

@@ -1,17 +1,19 @@
-"""The query harness: synthetic telemetry backfilled into a real Prometheus, queried like Grafana.
+"""Synthetic telemetry backfilled into a real Prometheus, queried like Grafana.
 
-`query_dataset` (a session fixture) generates a small team's 7 days of telemetry with
-tools.telemetry, backfills it with `promtool tsdb create-blocks-from openmetrics`, and starts
-Prometheus on a free 127.0.0.1 port. Expressions are interpolated the way Grafana's Prometheus
-backend does (pkg/promlib/models/query.go, intervalv2, and the plugin SDK's gtime):
-`$__interval` is the query step, `$__rate_interval` is max(interval + scrape interval,
-4 * scrape interval), `$__range` is whole seconds with an `s`; `$__auto` is treated as the step.
+A dataset is a scenario's telemetry from tools.telemetry, backfilled with `promtool tsdb
+create-blocks-from openmetrics`, plus the recording rules' series (record_rules), cached by
+content and served by Prometheus on a free 127.0.0.1 port. Expressions are interpolated the
+way Grafana's Prometheus backend does (pkg/promlib/models/query.go, intervalv2, and the plugin
+SDK's gtime): `$__interval` is the query step, `$__rate_interval` is max(interval + scrape
+interval, 4 * scrape interval), `$__range` is whole seconds with an `s`; `$__auto` is treated as
+the step.
 """
 
-import atexit
 import contextlib
 import hashlib
+import inspect
 import json
+import math
 import os
 import re
 import shutil
@@ -22,23 +24,21 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-import pytest
-
-from tests.support.external import REPO_ROOT, find_tool
-from tests.support.ports import free_port
+from tools.querylab.binaries import REPO_ROOT
+from tools.querylab.ports import free_port
 from tools.telemetry.openmetrics import write_openmetrics
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
 from tools.telemetry.storage import stored_families
 from tools.telemetry.truth import Totals, true_totals
 
-PROMETHEUS_HINT = "install Prometheus (apt-get install -y prometheus) or run `make tools`"
-# The fixture dataset: a small team over 7 days; the LLM apps (whose classic histograms are most
-# of the samples) only over the last day. Big enough for every panel, small enough to backfill fast.
-FIXTURE_SCENARIO = Scenario(days=7, users=4, sessions_per_user_per_day=2.0, apps=2, app_days=1)
+if TYPE_CHECKING:
+    from vocabulary.recording import RecordingRule
 
 # --- Grafana's variables -----------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ class PrometheusServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, query_timeout: float = 120.0) -> None:
         config = self.storage.parent / "prometheus.yml"
         config.write_text("global:\n  evaluation_interval: 1m\n", encoding="utf-8")
         self.log = self.storage.parent / "prometheus.log"
@@ -215,6 +215,7 @@ class PrometheusServer:
                     f"--config.file={config}",
                     f"--storage.tsdb.path={self.storage}",
                     "--storage.tsdb.retention.time=10y",
+                    f"--query.timeout={int(query_timeout)}s",
                     f"--web.listen-address=127.0.0.1:{self.port}",
                 ],
                 stdout=log,
@@ -250,11 +251,11 @@ class PrometheusServer:
                 self.process.kill()
                 self.process.wait()
 
-    def _api(self, path: str, params: Mapping[str, str]) -> dict:
+    def _api(self, path: str, params: Mapping[str, str], timeout: float = 60.0) -> dict:
         data = urllib.parse.urlencode(params).encode()
         request = urllib.request.Request(f"{self.url}{path}", data=data, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 body = json.load(response)
         except urllib.error.HTTPError as error:
             body = json.loads(error.read() or b"{}")
@@ -267,13 +268,16 @@ class PrometheusServer:
         """An instant query at `at` (unix seconds)."""
         return self._api("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})["result"]
 
-    def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+    def query_range(
+        self, expr: str, start: float, end: float, step: float, timeout: float = 60.0
+    ) -> list[Series]:
         params = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step}"}
-        return self._api("/api/v1/query_range", params)["result"]
+        return self._api("/api/v1/query_range", params, timeout)["result"]
 
 
 def backfill(promtool: str, openmetrics: Path, storage: Path) -> None:
-    """Blocks from OpenMetrics text; one block per 10 days keeps promtool to one pass."""
+    """Blocks from OpenMetrics text (promtool picks 162 h blocks for this maximum and parses the
+    whole file once per block)."""
     result = subprocess.run(
         [
             promtool,
@@ -351,44 +355,111 @@ def generator_fingerprint(scenario: Scenario, promtool: str) -> str:
     for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
         digest.update(source.read_bytes())
     digest.update(json.dumps(prometheus_rule_file(load_pricing())).encode())
+    for recording in (evaluation_times, record_rules):  # how the rules are recorded
+        digest.update(inspect.getsource(recording).encode())
     return digest.hexdigest()[:16]
+
+
+# One query_range per rule and chunk: a day of 5-minute evaluations is 288 points per series.
+RECORD_CHUNK_SECONDS = 86_400
+# A day of a busy rule on a month of raw series can take minutes on a loaded 2-core machine.
+RECORD_QUERY_TIMEOUT = 900.0
+
+
+def evaluation_times(start: float, end: float, interval: float) -> tuple[float, float]:
+    """The first and last evaluation in [start, end] of a group evaluated on the multiples of
+    `interval` since the epoch (Grafana's scheduler ticks on them)."""
+    first = math.ceil(start / interval) * interval
+    return first, first + (end - first) // interval * interval
+
+
+def record_rules(
+    server: PrometheusServer,
+    rules: Sequence["RecordingRule"],
+    start: float,
+    end: float,
+    interval: float,
+    out: TextIO,
+) -> int:
+    """Each rule's expression evaluated at every `interval` from `start` to `end` through
+    query_range (which evaluates each step exactly as an instant query, as the ruler does), in
+    day-long chunks run in parallel, written as OpenMetrics with the rule's name; returns the
+    number of samples written."""
+    first, last = evaluation_times(start, end, interval)
+    per_chunk = max(RECORD_CHUNK_SECONDS // interval, 1) * interval
+    chunks = [
+        (begin, min(begin + per_chunk - interval, last))
+        for begin in _frange(first, last, per_chunk)
+    ]
+
+    def evaluate(rule: "RecordingRule", chunk: tuple[float, float]) -> list[Series]:
+        return server.query_range(
+            rule.expr, chunk[0], chunk[1], interval, timeout=RECORD_QUERY_TIMEOUT
+        )
+
+    written = 0
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+    try:
+        results = {
+            rule.record: [pool.submit(evaluate, rule, chunk) for chunk in chunks] for rule in rules
+        }
+        for record, futures in results.items():
+            samples: dict[tuple[tuple[str, str], ...], list[tuple[float, str]]] = {}
+            for future in futures:  # chunks in time order, so each series stays in order
+                for entry in future.result():
+                    labels = tuple(sorted(entry["metric"].items()))
+                    samples.setdefault(labels, []).extend((float(t), v) for t, v in entry["values"])
+            out.write(f"# TYPE {record} gauge\n")
+            for labels, points in samples.items():
+                prefix = record + _openmetrics_labels(labels) + " "
+                out.write("".join(f"{prefix}{value} {at:.3f}\n" for at, value in points))
+                written += len(points)
+    finally:  # a failed query stops the rest instead of waiting for them
+        pool.shutdown(cancel_futures=True)
+    out.write("# EOF\n")
+    return written
+
+
+def _frange(first: float, last: float, step: float) -> Iterator[float]:
+    at = first
+    while at <= last:
+        yield at
+        at += step
+
+
+def _openmetrics_labels(labels: Sequence[tuple[str, str]]) -> str:
+    escaped = (
+        (name, value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n"))
+        for name, value in labels
+    )
+    return "{" + ",".join(f'{name}="{value}"' for name, value in escaped) + "}" if labels else ""
 
 
 def backfill_recording_rules(
     promtool: str, prometheus: str, raw_blocks: Path, start: float, end: float, output: Path
-) -> None:
-    """The recording rules' series from `start` to `end`, evaluated the way the ruler would
-    (every group interval, aligned to `start`) by `promtool tsdb create-blocks-from rules`
-    against a Prometheus serving `raw_blocks`; the blocks land in `output`."""
+) -> int:
+    """The recording rules' series from `start` to `end` in blocks under `output`: every rule
+    evaluated by a Prometheus serving `raw_blocks` (record_rules) and imported with promtool.
+    `promtool tsdb create-blocks-from rules` computes the same series but runs one range query
+    and writes one block per rule and 2 hours (months of data: thousands of each), and evaluates
+    at an offset hashed from the rule file's path. Returns the number of recorded samples."""
     from vocabulary.pricing import load_pricing
-    from vocabulary.recording import prometheus_rule_file
+    from vocabulary.recording import INTERVAL_SECONDS, recording_rules
 
-    server = start_on_copy(raw_blocks, prometheus, timeout=300)
+    server = start_on_copy(raw_blocks, prometheus, timeout=300, query_timeout=RECORD_QUERY_TIMEOUT)
     try:
-        rule_file = server.storage.parent / "recording-rules.yml"
-        rule_file.write_text(json.dumps(prometheus_rule_file(load_pricing())), encoding="utf-8")
-        result = subprocess.run(
-            [
-                promtool,
-                "tsdb",
-                "create-blocks-from",
-                "rules",
-                "--quiet",
-                f"--start={int(start)}",
-                f"--end={int(end)}",
-                f"--url={server.url}",
-                f"--output-dir={output}",
-                str(rule_file),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"rule backfill failed: {result.stderr.strip() or result.stdout}")
+        recorded = server.storage.parent / "recorded.om"
+        with recorded.open("w", encoding="utf-8") as out:
+            samples = record_rules(
+                server, recording_rules(load_pricing()), start, end, INTERVAL_SECONDS, out
+            )
     finally:
         server.stop()
+    try:
+        backfill(promtool, recorded, output)
+    finally:
         shutil.rmtree(server.storage.parent, ignore_errors=True)
+    return samples
 
 
 def build_blocks(
@@ -448,13 +519,15 @@ def cached_blocks(
     return blocks, int(samples_file.read_text(encoding="utf-8"))
 
 
-def start_on_copy(blocks: Path, prometheus: str, timeout: float = 60.0) -> PrometheusServer:
+def start_on_copy(
+    blocks: Path, prometheus: str, timeout: float = 60.0, query_timeout: float = 120.0
+) -> PrometheusServer:
     """A Prometheus on a copy of `blocks`, so the cached blocks are never written to."""
     workdir = Path(tempfile.mkdtemp(prefix="llm-o11y-prometheus-"))
     storage = workdir / "data"
     shutil.copytree(blocks, storage, ignore=shutil.ignore_patterns("samples.txt"))
     server = PrometheusServer(prometheus, storage)
-    server.start(timeout=timeout)
+    server.start(timeout=timeout, query_timeout=query_timeout)
     return server
 
 
@@ -469,36 +542,6 @@ def start_dataset(scenario: Scenario, prometheus: str, promtool: str, cache: Pat
     timings["prometheus_start"] = time.monotonic() - began
     totals = true_totals(simulate(scenario))
     return QueryDataset(scenario, totals, server, samples, timings)
-
-
-_DATASETS: dict[Scenario, QueryDataset] = {}
-
-
-def _stop_all() -> None:
-    for dataset in _DATASETS.values():
-        dataset.server.stop()
-        shutil.rmtree(dataset.server.storage.parent, ignore_errors=True)
-    _DATASETS.clear()
-
-
-atexit.register(_stop_all)
-
-
-def shared_dataset(scenario: Scenario = FIXTURE_SCENARIO) -> QueryDataset:
-    """One backfilled Prometheus per scenario per test process (skips when Prometheus is absent)."""
-    if scenario not in _DATASETS:
-        prometheus = find_tool("prometheus", PROMETHEUS_HINT)
-        promtool = find_tool("promtool", PROMETHEUS_HINT)
-        cache = REPO_ROOT / ".cache" / "query-datasets"
-        cache.mkdir(parents=True, exist_ok=True)
-        _DATASETS[scenario] = start_dataset(scenario, prometheus, promtool, cache)
-    return _DATASETS[scenario]
-
-
-@pytest.fixture(scope="session")
-def query_dataset() -> Iterator[QueryDataset]:
-    """The fixture dataset on a running Prometheus; shared by every test module in the session."""
-    yield shared_dataset()
 
 
 def series_value(series: Series) -> float:

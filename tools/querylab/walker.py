@@ -10,11 +10,10 @@ datasource is a `{type, uid}` reference, a bare uid, or a datasource template va
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tests.support.grammars import parse_queries
-from tests.support.prometheus import (
+from tools.querylab.prometheus import (
     PromQLError,
     QueryContext,
     QueryDataset,
@@ -264,20 +263,3 @@ def check_prometheus(query: Query, dataset: QueryDataset, scrape_interval: str =
     if not result:
         raise AssertionError(f"{query.where}: no series for {interpolate(query.expr, context)!r}")
     return len(result)
-
-
-def check_grammar(queries: Iterable[Query]) -> list[str]:
-    """LogQL/TraceQL syntax problems, one message per failing query (Grafana variables filled in
-    with the values a 24 h dashboard would send)."""
-    problems = []
-    context = QueryContext(start=0.0, end=86_400.0)
-    for kind, language in (("loki", "logql"), ("tempo", "traceql")):
-        selected = [query for query in queries if query.kind == kind]
-        texts = [
-            interpolate(query.expr, replace(context, variables=query.variables))
-            for query in selected
-        ]
-        for query, result in zip(selected, parse_queries(language, texts), strict=True):
-            if not result.ok:
-                problems.append(f"{query.where}: {result.message}")
-    return problems
