@@ -5,6 +5,7 @@ truth on the backfilled fixture."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 
 import pytest
@@ -17,7 +18,7 @@ from tools.querylab.prometheus import QueryContext, QueryDataset, by_label
 from tools.telemetry import catalog
 from tools.telemetry.events import ClaudeCodeEvent, ClaudeCodeSpan
 from tools.telemetry.simulate import simulate_claude_code
-from vocabulary import measures, names
+from vocabulary import filters, measures, names
 
 DAY = 86_400.0
 BOARD = render_all()[agents_tools.UID]
@@ -108,7 +109,8 @@ def test_the_costliest_session_links_to_its_traces(dataset: QueryDataset) -> Non
     the session's interaction spans as the generator sends them (session.id on every span)."""
     link = _session_link()
     cost_query = _panel("Costliest sessions and their traces")["targets"][0]["expr"]
-    rows = dataset.instant(cost_query, _week(dataset))
+    every = {choice.variable: filters.ALL_VALUE for choice in filters.FILTERS}
+    rows = dataset.instant(cost_query, replace(_week(dataset), variables=every))
     costliest = max(rows, key=lambda row: float(row["value"][1]))["metric"]["session_id"]
     query = link["internal"]["query"]["query"].replace("${__value.raw}", costliest)
     (parsed,) = parse_queries("traceql", [query])

@@ -287,12 +287,14 @@ def test_daily_cost_by_source_and_by_model(dataset: QueryDataset, calls: list[Ca
 
 @pytest.fixture(scope="module")
 def team_of(dataset: QueryDataset) -> Callable[[Call], tuple[str, str]]:
-    """(team, cost_center) of a call: its laptop's resource attributes; apps set none."""
-    users = {p.user.email: p.user for p in simulate(dataset.scenario).claude_code_processes}
+    """(team, cost_center) of a call: its laptop's or its app's resource attributes."""
+    traffic = simulate(dataset.scenario)
+    users = {p.user.email: p.user for p in traffic.claude_code_processes}
+    apps = {p.service: p for p in traffic.app_processes}
 
     def team(call: Call) -> tuple[str, str]:
         if call.source not in CLAUDE_CODE_SERVICES:
-            return ("", "")
+            return (apps[call.source].team, apps[call.source].cost_center)
         return (users[call.user].team, users[call.user].cost_center)
 
     return team

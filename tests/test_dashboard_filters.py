@@ -229,6 +229,7 @@ def test_the_table_names_every_filter_label_the_stored_series_carry(
     attribute that a source may or may not set."""
     every = sorted(set().union(*CANDIDATES.values()))
     found = 0
+    absent: list[str] = []
     for name, carried in filters.SERIES_LABELS.items():
         expr = f"count by ({', '.join(every)}) (last_over_time({name}[8d]))"
         present = {
@@ -237,6 +238,7 @@ def test_the_table_names_every_filter_label_the_stored_series_carry(
             for label in entry["metric"]
         }
         if not present:
+            absent.append(name)
             continue
         found += 1
         for variable, candidates in CANDIDATES.items():
@@ -244,7 +246,10 @@ def test_the_table_names_every_filter_label_the_stored_series_carry(
                 assert carried.get(variable) in present, (name, variable, sorted(present))
             elif variable in carried:
                 assert variable == filters.TEAM.variable, (name, variable, sorted(present))
-    assert found == len(filters.SERIES_LABELS)
+    # The fixture's apps are on the 2025 GenAI conventions: only the 2026 names may be missing
+    # (tests/test_queries_genai_generations.py reads those on a dataset that has them).
+    assert all("inference" in name for name in absent), absent
+    assert found == len(filters.SERIES_LABELS) - len(absent) > 30
 
 
 def panel(dashboards: Mapping[str, Any], uid: str, title: str, ref: str = "A") -> Query:
