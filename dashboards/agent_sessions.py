@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders import dashboard, table
 
 from dashboards.panels import (
     LOKI,
@@ -266,29 +266,34 @@ def _loop() -> Section:
     )
 
 
-def _sessions_table() -> Section:
+def costly_sessions_table(title: str, description: str) -> table.Panel:
+    """The 20 costliest sessions in the picker's range, with their user and length; the
+    session id column is named "Session"."""
     cost, length = top_sessions_by_cost(RANGE)
-    return Section(
-        "Sessions",
-        [
-            table_panel(
-                "Most expensive sessions",
-                "The 20 sessions with the highest Claude Code cost in the picker's range, with "
-                f"their user and wall-clock length in the range. {EXPORT_NOTE}",
-                "short",
-                promql_table(cost),
-                promql_table(length),
-                width=24,
-                sort_by="Cost (USD)",
-                rename={
-                    "session_id": "Session",
-                    "user_email": "User",
-                    "Value #A": "Cost (USD)",
-                    "Value #B": "Length (s)",
-                },
-            ),
-        ],
+    return table_panel(
+        title,
+        description,
+        "short",
+        promql_table(cost),
+        promql_table(length),
+        width=24,
+        sort_by="Cost (USD)",
+        rename={
+            "session_id": "Session",
+            "user_email": "User",
+            "Value #A": "Cost (USD)",
+            "Value #B": "Length (s)",
+        },
     )
+
+
+def _sessions_table() -> Section:
+    table = costly_sessions_table(
+        "Most expensive sessions",
+        "The 20 sessions with the highest Claude Code cost in the picker's range, with "
+        f"their user and wall-clock length in the range. {EXPORT_NOTE}",
+    )
+    return Section("Sessions", [table])
 
 
 def build() -> dashboard.Dashboard:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders import dashboard, timeseries
 from grafana_foundation_sdk.models import dashboard as dashboard_models
 
 from components.datasources import TEMPO_UID
@@ -210,39 +210,37 @@ def _spend() -> Section:
     )
 
 
+def _event_counts(title: str, description: str, query: str, legend: str) -> timeseries.Panel:
+    """Events per step from Loki, as stacked bars."""
+    return timeseries_panel(
+        title, description, "short", logql(query, legend), kind=LOKI, bars=True, stacked=True
+    )
+
+
 def _events() -> Section:
     return Section(
         "The agent loop (events)",
         [
-            timeseries_panel(
+            _event_counts(
                 "Refusals and exhausted retries",
                 "api_refusal (the model refused) and api_retries_exhausted (a request gave up "
                 f"after its retries) per step, by model. {EVENTS_NOTE}",
-                "short",
-                logql(REFUSALS_AND_EXHAUSTED_RETRIES, "{{event_name}} {{model}}"),
-                kind=LOKI,
-                bars=True,
-                stacked=True,
+                REFUSALS_AND_EXHAUSTED_RETRIES,
+                "{{event_name}} {{model}}",
             ),
-            timeseries_panel(
+            _event_counts(
                 "Compactions",
                 "Context compactions per step, by trigger (auto, manual) and success. "
                 + EVENTS_NOTE,
-                "short",
-                logql(COMPACTIONS, "{{trigger}} success={{success}}"),
-                kind=LOKI,
-                bars=True,
-                stacked=True,
+                COMPACTIONS,
+                "{{trigger}} success={{success}}",
             ),
-            timeseries_panel(
+            _event_counts(
                 "MCP connection failures",
                 "mcp_server_connection events with status failed per step, by transport and "
                 f"server scope. {EVENTS_NOTE}",
-                "short",
-                logql(MCP_CONNECTION_FAILURES, "{{transport_type}} {{server_scope}}"),
-                kind=LOKI,
-                bars=True,
-                stacked=True,
+                MCP_CONNECTION_FAILURES,
+                "{{transport_type}} {{server_scope}}",
             ),
             timeseries_panel(
                 "Hook duration (P95)",
@@ -308,25 +306,13 @@ def _traces() -> Section:
 
 
 def _costly_sessions() -> Section:
-    cost, length = agent_sessions.top_sessions_by_cost(agent_sessions.RANGE)
     link = dashboard_models.DynamicConfigValue("links", [session_trace_link()])
-    panel = table_panel(
+    panel = agent_sessions.costly_sessions_table(
         "Costliest sessions and their traces",
         "The 20 sessions with the highest Claude Code cost in the picker's range (per-session "
         "series: sessions are not recorded). Click a session id for its traces in Tempo "
         "(sessions with the beta traces on).",
-        "short",
-        promql_table(cost),
-        promql_table(length),
-        width=24,
-        sort_by="Cost (USD)",
-        rename={
-            "session_id": "Session",
-            "user_email": "User",
-            "Value #A": "Cost (USD)",
-            "Value #B": "Length (s)",
-        },
-    ).override_by_name("Session", [link])  # the column as renamed above
+    ).override_by_name("Session", [link])  # the column as renamed by the table
     return Section("Costly sessions", [panel])
 
 
