@@ -13,14 +13,6 @@ class ClaudeCodeUser:
     team: str = ""
     cost_center: str = ""
 
-    @property
-    def resource_attributes(self) -> tuple[tuple[str, str], ...]:
-        return tuple(
-            (key, value)
-            for key, value in (("team", self.team), ("cost_center", self.cost_center))
-            if value
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class ClaudeCodeProcess:
@@ -94,6 +86,15 @@ class AppProcess:
     conventions: str = "v1.37"
     team: str = ""  # resource attributes, as for ClaudeCodeUser
     cost_center: str = ""
+
+
+def team_attributes(source: ClaudeCodeUser | AppProcess) -> tuple[tuple[str, str], ...]:
+    """The `team` and `cost_center` resource attributes a laptop or an app sets (none: empty)."""
+    return tuple(
+        (name, value)
+        for name, value in (("team", source.team), ("cost_center", source.cost_center))
+        if value
+    )
 
 
 @dataclass(frozen=True, slots=True)

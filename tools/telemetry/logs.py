@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.telemetry import catalog
-from tools.telemetry.events import ClaudeCodeEvent, Traffic
+from tools.telemetry.events import ClaudeCodeEvent, Traffic, team_attributes
 from tools.telemetry.naming import prometheus_label_name
 from tools.telemetry.storage import CLAUDE_CODE_VERSION
 
@@ -65,10 +65,7 @@ def loki_entries(traffic: Traffic) -> Iterator[dict[str, Any]]:
         }
         metadata["service_version"] = CLAUDE_CODE_VERSION
         # Resource attributes other than service.name are structured metadata in Loki.
-        user = event.process.user
-        metadata.update(
-            (k, v) for k, v in (("team", user.team), ("cost_center", user.cost_center)) if v
-        )
+        metadata.update(team_attributes(event.process.user))
         yield {
             "timestamp": rfc3339(event.time),
             "stream": {"service_name": event.process.service},

@@ -34,6 +34,7 @@ from tools.telemetry.events import (
     ClaudeCodeProcess,
     ClaudeCodeSpan,
     Measurement,
+    team_attributes,
 )
 from tools.telemetry.logs import claude_code_event_attributes
 from tools.telemetry.storage import CLAUDE_CODE_VERSION
@@ -241,7 +242,7 @@ class OtlpSender:
     def _claude_code(self, process: ClaudeCodeProcess) -> _Pipeline:
         """One pipeline per service (the CLI or Claude Code Desktop) and team: the team is a
         resource attribute, set per laptop through OTEL_RESOURCE_ATTRIBUTES."""
-        team = process.user.resource_attributes
+        team = team_attributes(process.user)
         resource = {
             "service.name": process.service,
             "service.version": CLAUDE_CODE_VERSION,
@@ -257,9 +258,7 @@ class OtlpSender:
             "service.instance.id": process.instance,
             "deployment.environment.name": "production",
         }
-        resource.update(
-            (k, v) for k, v in (("team", process.team), ("cost_center", process.cost_center)) if v
-        )
+        resource.update(team_attributes(process))
         return self._pipeline(process.instance, resource, with_traces=True, with_logs=False)
 
     @staticmethod

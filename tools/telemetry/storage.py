@@ -25,8 +25,8 @@ from tools.telemetry.events import (
     AppProcess,
     AppRequest,
     ClaudeCodeProcess,
-    ClaudeCodeUser,
     Traffic,
+    team_attributes,
 )
 from tools.telemetry.naming import MetricType, prometheus_label_name
 from tools.telemetry.scenario import Scenario
@@ -191,16 +191,7 @@ def _claude_code_labels(process: ClaudeCodeProcess, attributes: Labels) -> Label
         ("user_email", user.email),
         ("organization_id", user.organization_id),
         ("terminal_type", user.terminal_type),
-        *_team_labels(user),
-    )
-
-
-def _team_labels(source: ClaudeCodeUser | AppProcess) -> Labels:
-    """The promoted `team` and `cost_center` resource attributes, when the source sets them."""
-    return tuple(
-        (name, value)
-        for name, value in (("team", source.team), ("cost_center", source.cost_center))
-        if value
+        *team_attributes(user),
     )
 
 
@@ -289,7 +280,7 @@ def _app_resource(process: AppProcess) -> Labels:
         ("service_name", process.service),
         ("service_version", process.version),
         ("deployment_environment_name", "production"),
-        *_team_labels(process),
+        *team_attributes(process),
     )
 
 
