@@ -3,8 +3,9 @@ requests or of requests that gave up after their retries.
 
 The cost rules read Claude Code's cost counter: a session from its raw per-session series (the
 recorded series sum sessions away), a subagent from the recorded counter, which keeps
-`query_source` and `agent_name`. Refusals and exhausted retries exist only as events, so those
-rules are LogQL on Loki, per user.
+`query_source` and `agent_name`. Refusals and exhausted retries exist only as events: a
+Grafana-managed recording rule counts them out of Loki into Prometheus every 5 minutes
+(vocabulary/event_counts.py), and those rules are PromQL on the counts, per user.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from alerts.base import (
     usd,
 )
 from components.settings import AlertThresholds
-from vocabulary import measures, names
+from vocabulary import event_counts, measures, names
+from vocabulary.event_counts import EventCount
 from vocabulary.windows import observed_increase
 
 # A runaway is judged on its recent pace: the last 15 minutes, as USD per hour.
@@ -43,10 +45,9 @@ def subagent_spend_last_hour() -> str:
     return measures.increase(names.CLAUDE_CODE_COST, "[1h]", [names.USER, names.AGENT], SUBAGENT)
 
 
-def event_burst(event_name: str) -> str:
-    """Each user's `event_name` events in the last 15 minutes."""
-    events = f'{names.CLAUDE_CODE_EVENTS} | {names.EVENT_NAME}="{event_name}"'
-    return f"sum by ({names.USER}) (count_over_time({events} {BURST_WINDOW}))"
+def event_burst(count: EventCount) -> str:
+    """Each user's events in the last three recorded windows (15 minutes of events)."""
+    return event_counts.events_in(count, BURST_WINDOW, (names.USER,))
 
 
 def agent_rules(t: AlertThresholds) -> list[AlertRule]:
@@ -89,8 +90,8 @@ def agent_rules(t: AlertThresholds) -> list[AlertRule]:
             title="Claude Code refusals burst",
             group=AGENTS_GROUP,
             severity="warning",
-            datasource="loki",
-            query=event_burst(names.API_REFUSAL),
+            datasource="prometheus",
+            query=event_burst(event_counts.REFUSALS),
             window_seconds=900,
             threshold=Threshold("gt", (t.refusals_in_15_minutes,)),
             pending="0s",
@@ -105,8 +106,8 @@ def agent_rules(t: AlertThresholds) -> list[AlertRule]:
             title="Claude Code exhausted retries burst",
             group=AGENTS_GROUP,
             severity="warning",
-            datasource="loki",
-            query=event_burst(names.API_RETRIES_EXHAUSTED),
+            datasource="prometheus",
+            query=event_burst(event_counts.RETRIES_EXHAUSTED),
             window_seconds=900,
             threshold=Threshold("gt", (t.exhausted_retries_in_15_minutes,)),
             pending="0s",

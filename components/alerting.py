@@ -28,6 +28,8 @@ from alerts import (
 from components.datasources import LOKI_UID, PROMETHEUS_UID
 from components.settings import AlertingSettings, Receiver
 from dashboards.spec import Folder
+from vocabulary import event_counts
+from vocabulary.event_counts import EventCount
 from vocabulary.pricing import PricingTable, load_pricing
 from vocabulary.recording import GROUP as RECORDING_GROUP
 from vocabulary.recording import INTERVAL_SECONDS as RECORDING_INTERVAL_SECONDS
@@ -43,6 +45,8 @@ GROUP_BY = ["alertname", "severity"]
 SEVERITY_ORDER = ("critical", "warning", "info")
 # A recording query reads its 5-minute window, the minute before it and 10 minutes of look-back.
 RECORDING_LOOKBACK_SECONDS = 1200
+# An event count reads its 5-minute window and the minute before it.
+EVENT_COUNT_SECONDS = 360
 
 
 class AlertLinkError(ValueError):
@@ -199,39 +203,58 @@ def rule_args(
     )
 
 
-def recording_rule_args(
-    rule: RecordingRule, target_datasource_uid: str
+def _recorded(
+    metric: str, datasource: str, model: dict[str, Any], from_seconds: int, target: str
 ) -> grafana.alerting.RuleGroupRuleArgs:
-    """A Grafana-managed recording rule: query A, recorded as `rule.record` into the target
-    datasource. Its range reaches back over the window, its delay and the look-back before it."""
-    model = {
+    """A Grafana-managed recording rule: query A on `datasource`, recorded as `metric` into the
+    `target` datasource."""
+    uid = DATASOURCE_UIDS[datasource]
+    query = {
         "refId": "A",
-        "datasource": {"type": "prometheus", "uid": PROMETHEUS_UID},
+        "datasource": {"type": datasource, "uid": uid},
         "editorMode": "code",
-        "expr": rule.expr,
-        "instant": True,
-        "range": False,
         "intervalMs": QUERY_INTERVAL_MS,
         "maxDataPoints": QUERY_MAX_DATA_POINTS,
+        **model,
     }
     return grafana.alerting.RuleGroupRuleArgs(
-        uid="llm-rec-" + hashlib.sha256(rule.record.encode()).hexdigest()[:16],
-        name=rule.record,
+        uid="llm-rec-" + hashlib.sha256(metric.encode()).hexdigest()[:16],
+        name=metric,
         datas=[
             grafana.alerting.RuleGroupRuleDataArgs(
                 ref_id="A",
-                datasource_uid=PROMETHEUS_UID,
+                datasource_uid=uid,
                 relative_time_range=grafana.alerting.RuleGroupRuleDataRelativeTimeRangeArgs(
-                    from_=RECORDING_LOOKBACK_SECONDS, to=0
+                    from_=from_seconds, to=0
                 ),
-                model=json.dumps(model, sort_keys=True),
+                model=json.dumps(query, sort_keys=True),
             )
         ],
         is_paused=False,
         record=grafana.alerting.RuleGroupRuleRecordArgs(
-            metric=rule.record, from_="A", target_datasource_uid=target_datasource_uid
+            metric=metric, from_="A", target_datasource_uid=target
         ),
     )
+
+
+def recording_rule_args(
+    rule: RecordingRule, target_datasource_uid: str
+) -> grafana.alerting.RuleGroupRuleArgs:
+    """A PromQL recording rule. Its range reaches back over the window, its delay and the
+    look-back before it."""
+    model = {"expr": rule.expr, "instant": True, "range": False}
+    return _recorded(
+        rule.record, "prometheus", model, RECORDING_LOOKBACK_SECONDS, target_datasource_uid
+    )
+
+
+def event_count_rule_args(
+    count: EventCount, target_datasource_uid: str
+) -> grafana.alerting.RuleGroupRuleArgs:
+    """A LogQL recording rule on Loki: an instant query whose range (window and delay) is in
+    the expression; the relative range spans the same, for Grafana's query inspector."""
+    model = {"expr": count.expr(), "queryType": "instant"}
+    return _recorded(count.record, "loki", model, EVENT_COUNT_SECONDS, target_datasource_uid)
 
 
 # --- contact points and the notification policy ------------------------------------------------
@@ -372,6 +395,18 @@ class Alerting(pulumi.ComponentResource):
             rules=[
                 recording_rule_args(rule, args.recording_datasource_uid)
                 for rule in recording_rules(pricing)
+            ],
+            opts=child,
+        )
+        # Claude Code events counted out of Loki, for the PromQL burst rules (alerts/agents.py).
+        self.event_count_group = grafana.alerting.RuleGroup(
+            f"{name}-recorded-events",
+            name=event_counts.GROUP,
+            folder_uid=self.folder.uid,
+            interval_seconds=event_counts.INTERVAL_SECONDS,
+            rules=[
+                event_count_rule_args(count, args.recording_datasource_uid)
+                for count in event_counts.EVENT_COUNTS
             ],
             opts=child,
         )

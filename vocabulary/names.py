@@ -135,6 +135,16 @@ COMPACTION: Final = "compaction"
 HOOK_COMPLETE: Final = "hook_execution_complete"
 MCP_CONNECTION: Final = "mcp_server_connection"
 SUBAGENT_COMPLETED: Final = "subagent_completed"
+
+
+def event_record_name(counted: str) -> str:
+    """An event's recorded 5-minute counts (vocabulary/event_counts.py), Loki's counts written
+    into Prometheus: `llm:claude_code_api_refusals:count5m`."""
+    return f"llm:claude_code_{counted}:count{RECORD_INTERVAL}"
+
+
+REFUSALS_RECORD: Final = event_record_name("api_refusals")
+RETRIES_EXHAUSTED_RECORD: Final = event_record_name("api_retries_exhausted")
 JSONL_STREAM: Final = '{service_name="llm-cost-jsonl"}'
 ALL_STREAMS: Final = '{service_name=~".+"}'
 

@@ -357,6 +357,11 @@ def generator_fingerprint(scenario: Scenario, promtool: str) -> str:
     digest.update(json.dumps(prometheus_rule_file(load_pricing())).encode())
     for recording in (evaluation_times, record_rules):  # how the rules are recorded
         digest.update(inspect.getsource(recording).encode())
+    from tools.querylab import event_counts as loki_stand_in
+    from vocabulary.event_counts import EVENT_COUNTS
+
+    digest.update(inspect.getsource(loki_stand_in).encode())
+    digest.update(json.dumps([(c.record, c.expr()) for c in EVENT_COUNTS]).encode())
     return digest.hexdigest()[:16]
 
 
@@ -470,10 +475,17 @@ def build_blocks(
     recorded_from: float | None = None,
 ) -> int:
     """Generate the scenario, backfill it into `blocks` and add the recording rules' series
-    from `recorded_from` (default: the start) to the end; returns the number of raw samples."""
+    from `recorded_from` (default: the start) to the end, the Loki ones from the generator's
+    Loki entries (tools/querylab/event_counts.py); returns the number of raw samples."""
+    from tools.querylab.event_counts import event_count_families
+    from tools.telemetry.logs import loki_entries
+    from vocabulary.event_counts import EVENT_COUNTS
+    from vocabulary.event_counts import INTERVAL_SECONDS as EVENT_COUNT_INTERVAL
+
+    traffic = simulate(scenario)
     with tempfile.TemporaryDirectory(prefix="llm-o11y-om-") as scratch:
         openmetrics = Path(scratch) / "dataset.om"
-        samples = write_openmetrics(stored_families(simulate(scenario), scenario), openmetrics)
+        samples = write_openmetrics(stored_families(traffic, scenario), openmetrics)
         staging = Path(scratch) / "blocks"
         backfill(promtool, openmetrics, staging)
         openmetrics.unlink()
@@ -481,6 +493,16 @@ def build_blocks(
         # Past the end by a window and its delay, so the last samples are recorded too.
         first = scenario.start if recorded_from is None else recorded_from
         backfill_recording_rules(promtool, prometheus, staging, first, scenario.end + 600, recorded)
+        event_counts = Path(scratch) / "event-counts.om"
+        entries = list(loki_entries(traffic))
+        counted = write_openmetrics(
+            event_count_families(
+                EVENT_COUNTS, entries, first, scenario.end + 600, EVENT_COUNT_INTERVAL
+            ),
+            event_counts,
+        )
+        if counted:
+            backfill(promtool, event_counts, recorded)
         # Assembled beside the cache entry and renamed into place, so a concurrent build of the
         # same dataset never sees half of one.
         assembling = Path(scratch) / "assembled"

@@ -37,6 +37,9 @@ class Scenario:
     start_zero_samples: bool = True
     # One user's runaway Opus session on the day before the last: what cost alerts must catch.
     cost_spike: bool = True
+    # One user's burst of refused requests and of requests that exhausted their retries, ending
+    # minutes before 18:00 on the last day: what the burst alerts must catch there.
+    event_burst: bool = True
     # Claude Code's models: "2025" (Opus 4.1, Sonnet 4.5) or "2026" (Opus 5.5, Sonnet 5.5,
     # whose cache-read price changed on 2026-10-07).
     lineup: str = "2025"

@@ -857,10 +857,71 @@ def simulate_claude_code(
                             service,
                         )
                     )
+    if scenario.event_burst:
+        processes.append(_event_burst(scenario, recorder, team[1 % len(team)], everyday))
     recorder.events.sort(key=lambda event: event.time)
     recorder.measurements.sort(key=lambda measurement: measurement.time)
     recorder.spans.sort(key=lambda span: span.start)
     return processes, recorder.events, recorder.measurements, recorder.spans
+
+
+# The burst's end: 18:00 UTC on the last day, the `now` the query tests open dashboards at.
+BURST_END_BEFORE_END = 6 * HOUR
+BURST_REFUSALS = 7
+BURST_RETRIES_EXHAUSTED = 4
+
+
+def _event_burst(
+    scenario: Scenario, recorder: _ClaudeCodeRecorder, user: ClaudeCodeUser, model: ModelPrice
+) -> ClaudeCodeProcess:
+    """A 14-minute run in which the model refuses a task reworded again and again and the API
+    stays overloaded through every retry of four requests. Played after every other run, with
+    its own random stream, so the rest of the traffic stays what it was."""
+    end = scenario.end - BURST_END_BEFORE_END - 2 * MINUTE
+    start = end - 12 * MINUTE
+    recorder.metric_attributes, recorder.session = {}, {}
+    recorder.count(start + 0.5, "claude_code.session.count", 1, start_type="fresh")
+    for index in range(BURST_REFUSALS):
+        time = start + MINUTE + index * 90
+        recorder.event(time, "user_prompt", prompt_length=180 + 20 * index)
+        recorder.event(
+            time + 4,
+            "api_refusal",
+            model=model.model,
+            query_source=MAIN_QUERY_SOURCE,
+            speed="normal",
+            attempt=1,
+            server_fallback_hop=False,
+        )
+    for index in range(BURST_RETRIES_EXHAUSTED):
+        time = start + 2 * MINUTE + index * 150
+        status = 529
+        recorder.event(
+            time,
+            "api_error",
+            model=model.model,
+            error=f"HTTP {status}",
+            status_code=status,
+            duration_ms=60_000,
+            attempt=11,
+            speed="normal",
+            query_source=MAIN_QUERY_SOURCE,
+        )
+        recorder.event(
+            time,
+            "api_retries_exhausted",
+            model=model.model,
+            error=f"HTTP {status}",
+            status_code=status,
+            total_attempts=11,
+            total_retry_duration_ms=60_000,
+            speed="normal",
+        )
+    process = ClaudeCodeProcess(
+        _uuid(_rng(scenario, "event-burst")), user, start, end, CLAUDE_CODE_SERVICE
+    )
+    recorder.close(process)
+    return process
 
 
 def _service(recorder: _ClaudeCodeRecorder) -> str:
