@@ -40,7 +40,7 @@ TEAM_BUDGETS = {
 TESTED_THRESHOLDS = AlertThresholds(team_budgets=TEAM_BUDGETS)
 PROMQL_RULES = [r.title for r in alert_rules(TESTED_THRESHOLDS) if r.datasource == "prometheus"]
 # Files that feed the recorded spend windows directly, without the recording rules.
-RECORDED_INPUT_FILES = ("cost_weekly.yaml", "team_budgets_monthly.yaml")
+RECORDED_INPUT_FILES = ("agent_events.yaml", "cost_weekly.yaml", "team_budgets_monthly.yaml")
 _TOKEN = re.compile(
     r"^(?P<start>_|stale|-?[0-9.e+]+?)(?:(?P<sign>[+-])(?P<step>[0-9.e]+))?(?:x(?P<n>\d+))?$"
 )
@@ -169,6 +169,12 @@ def test_the_notation_reader_sees_resets_and_gaps() -> None:
             {"runaway_subagent_usd_per_hour": 6.5},
             "agents.yaml",
             "Claude Code subagent running away with cost",
+        ),
+        ({"refusals_in_15_minutes": 6}, "agent_events.yaml", "Claude Code refusals burst"),
+        (
+            {"exhausted_retries_in_15_minutes": 4},
+            "agent_events.yaml",
+            "Claude Code exhausted retries burst",
         ),
         (
             {

@@ -26,6 +26,7 @@ from dashboards import render_all
 from tests.support import program
 from tools import synth
 from tools.synth import Plan, contains_secret
+from vocabulary import event_counts
 from vocabulary.pricing import load_pricing
 from vocabulary.recording import GROUP as RECORDING_GROUP
 from vocabulary.recording import recording_rules
@@ -81,7 +82,7 @@ def rules_of(plan: Plan) -> dict[str, dict[str, Any]]:
     return {
         rule["name"]: rule
         for g in plan.of_type(RULE_GROUP)
-        if g.inputs["name"] != RECORDING_GROUP
+        if g.inputs["name"] not in (RECORDING_GROUP, event_counts.GROUP)
         for rule in g.inputs["rules"]
     }
 
@@ -101,6 +102,7 @@ def test_rule_groups_live_in_the_fixed_uid_folder(local_plan: Plan) -> None:
     assert sorted(g.inputs["name"] for g in groups) == [
         "LLM agents",
         "LLM cost",
+        "LLM recorded events",
         "LLM recorded series",
         "LLM reliability",
         "LLM traffic",
@@ -407,6 +409,37 @@ def test_recording_rules_are_grafana_managed_and_write_where_dashboards_read(
         declared[rule["record"]["metric"]] = json.loads(query["model"])["expr"]
         assert len(rule["uid"]) <= 40
     assert declared == expected
+
+
+@pytest.mark.parametrize("stack", ["local", "prod"])
+def test_event_counts_are_recorded_from_loki_where_the_other_records_go(stack: str) -> None:
+    plan = synth.synth(stack)
+    groups = {g.inputs["name"]: g for g in plan.of_type(RULE_GROUP)}
+    series_target = {
+        rule["record"]["targetDatasourceUid"] for rule in groups[RECORDING_GROUP].inputs["rules"]
+    }
+    group = groups[event_counts.GROUP]
+    assert group.inputs["intervalSeconds"] == 300
+    declared = {}
+    for rule in group.inputs["rules"]:
+        assert rule["record"]["from"] == "A"
+        assert {rule["record"]["targetDatasourceUid"]} == series_target
+        (query,) = rule["datas"]
+        model = json.loads(query["model"])
+        assert query["datasourceUid"] == model["datasource"]["uid"] == "loki"
+        assert model["datasource"]["type"] == "loki" and model["queryType"] == "instant"
+        assert query["relativeTimeRange"] == {"from": 360, "to": 0}  # [5m] offset 1m
+        declared[rule["record"]["metric"]] = model["expr"]
+    assert declared == {count.record: count.expr() for count in event_counts.EVENT_COUNTS}
+
+
+def test_the_burst_rules_read_the_recorded_event_counts() -> None:
+    bursts = {r.title: r for r in DEFAULT_RULES if "burst" in r.title}
+    assert sorted(bursts) == ["Claude Code exhausted retries burst", "Claude Code refusals burst"]
+    records = {count.record for count in event_counts.EVENT_COUNTS}
+    for rule in bursts.values():
+        assert rule.datasource == "prometheus"
+        assert [record for record in records if record in rule.query] != []
 
 
 # Malformed alerting config
