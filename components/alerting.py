@@ -251,8 +251,8 @@ def recording_rule_args(
 def event_count_rule_args(
     count: EventCount, target_datasource_uid: str
 ) -> grafana.alerting.RuleGroupRuleArgs:
-    """A LogQL recording rule on Loki: an instant query whose range (window and delay) is in
-    the expression; the relative range spans the same, for Grafana's query inspector."""
+    """A LogQL recording rule on Loki: an instant query whose window and delay are in the
+    expression; the rule's relative range covers the same 6 minutes."""
     model = {"expr": count.expr(), "queryType": "instant"}
     return _recorded(count.record, "loki", model, EVENT_COUNT_SECONDS, target_datasource_uid)
 

@@ -874,9 +874,9 @@ BURST_RETRIES_EXHAUSTED = 4
 def _event_burst(
     scenario: Scenario, recorder: _ClaudeCodeRecorder, user: ClaudeCodeUser, model: ModelPrice
 ) -> ClaudeCodeProcess:
-    """A 14-minute run in which the model refuses a task reworded again and again and the API
-    stays overloaded through every retry of four requests. Played after every other run, with
-    its own random stream, so the rest of the traffic stays what it was."""
+    """A 12-minute run in which the model refuses a task reworded again and again and the API
+    stays overloaded through every retry of four requests. Played after every other run and
+    drawing from none of their random streams, so the rest of the traffic stays what it was."""
     end = scenario.end - BURST_END_BEFORE_END - 2 * MINUTE
     start = end - 12 * MINUTE
     recorder.metric_attributes, recorder.session = {}, {}
@@ -895,13 +895,12 @@ def _event_burst(
         )
     for index in range(BURST_RETRIES_EXHAUSTED):
         time = start + 2 * MINUTE + index * 150
-        status = 529
         recorder.event(
             time,
             "api_error",
             model=model.model,
-            error=f"HTTP {status}",
-            status_code=status,
+            error="HTTP 529",
+            status_code=529,
             duration_ms=60_000,
             attempt=11,
             speed="normal",
@@ -911,8 +910,8 @@ def _event_burst(
             time,
             "api_retries_exhausted",
             model=model.model,
-            error=f"HTTP {status}",
-            status_code=status,
+            error="HTTP 529",
+            status_code=529,
             total_attempts=11,
             total_retry_duration_ms=60_000,
             speed="normal",
