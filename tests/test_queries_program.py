@@ -1,5 +1,6 @@
 """Every query the program ships, checked on real engines: each PromQL query of every dashboard
-panel and alert rule returns at least one series on the fixture dataset, and every LogQL and
+panel and alert rule returns at least one series on the fixture dataset and on a dataset with an
+app on every generation of the GenAI conventions (2025, agento11y, 2026), and every LogQL and
 TraceQL query parses with Grafana's grammar. Queries about models without a price are empty
 where every model is priced (the fixture): they must return data on the month of
 tests/test_prices_over_time.py, which has an app on an unpriced model.
@@ -18,6 +19,7 @@ from tests.support.datasets import shared_dataset
 from tests.support.grammars import check_grammar
 from tools.querylab.prometheus import QueryDataset
 from tools.querylab.walker import Query, alert_queries, check_prometheus, dashboard_queries
+from vocabulary import names
 
 # The Prometheus datasource's timeInterval: Grafana derives $__rate_interval from it.
 DATASOURCE_TIME_INTERVAL = SCRAPE_INTERVAL
@@ -56,6 +58,24 @@ def test_promql_returns_data(query: Query, dataset: QueryDataset) -> None:
         from tests.test_prices_over_time import MONTH
 
         dataset = shared_dataset(MONTH)
+    check_prometheus(query, dataset, scrape_interval=DATASOURCE_TIME_INTERVAL)
+
+
+# Queries on the apps' series (GenAI names and the spend that prices them): Claude Code's own
+# panels and alerts are checked on the fixture above.
+APP_PROMQL = [
+    query
+    for query in PROMQL
+    if not _unpriced_only(query) and ("gen_ai" in query.expr or names.SPEND_RECORD in query.expr)
+]
+
+
+@pytest.mark.query
+@pytest.mark.parametrize("query", APP_PROMQL, ids=[query.where for query in APP_PROMQL])
+def test_app_promql_returns_data_with_apps_on_every_generation(query: Query) -> None:
+    from tests.test_queries_genai_generations import EVERY_GENERATION
+
+    dataset = shared_dataset(EVERY_GENERATION)
     check_prometheus(query, dataset, scrape_interval=DATASOURCE_TIME_INTERVAL)
 
 
