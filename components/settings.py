@@ -550,9 +550,23 @@ def _error_heading(source: str) -> str:
     return f"invalid stack settings ({source}):\n  "
 
 
-# Secrets a target cannot run without, which a committed stack file cannot hold for everyone:
+# Secrets a stack cannot run without, which a committed stack file cannot hold for everyone:
 # each user sets them (`pulumi config set --secret`); tools/synth stands in for them.
-SECRETS_REQUIRED_BY_TARGET: dict[str, tuple[str, ...]] = {"cloud": ("cloudAccessPolicyToken",)}
+# (setting, value that needs it, secret)
+REQUIRED_SECRETS: tuple[tuple[str, str, str], ...] = (
+    ("target", "cloud", "cloudAccessPolicyToken"),
+    ("userIdentity", "hash", "userIdentitySalt"),
+)
+
+
+def required_secrets(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """The secrets `values` (the `llm-o11y:` settings, keys without the prefix) need."""
+    defaults = {"target": "local", "userIdentity": "keep"}
+    return tuple(
+        secret
+        for setting, needs_it, secret in REQUIRED_SECRETS
+        if values.get(setting, defaults[setting]) == needs_it
+    )
 
 
 def _project_config() -> tuple[dict[str, Any], set[str]]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.settings import SECRETS_REQUIRED_BY_TARGET
+from components.settings import required_secrets
 
 STACKS = sorted((Path(__file__).resolve().parent.parent / "stacks").glob("Pulumi.*.yaml"))
 
@@ -35,6 +35,7 @@ def test_no_secure_value_and_no_per_machine_salt(path: Path) -> None:
 @pytest.mark.parametrize("path", STACKS, ids=[p.name for p in STACKS])
 def test_each_required_secret_comes_with_its_command(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    target = yaml.safe_load(text)["config"].get("llm-o11y:target", "local")
-    for key in SECRETS_REQUIRED_BY_TARGET.get(target, ()):
+    config = yaml.safe_load(text)["config"]
+    values = {k.removeprefix("llm-o11y:"): v for k, v in config.items()}
+    for key in required_secrets(values):
         assert f"pulumi config set --secret {key}" in text

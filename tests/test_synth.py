@@ -76,3 +76,18 @@ def test_no_default_admin_credentials_anywhere_in_the_repo() -> None:
         text = path.read_text(encoding="utf-8", errors="ignore").lower()
         offenders += [f"{name}: {n}" for n in needles if n.lower() in text]
     assert offenders == []
+
+
+def test_a_hashing_stack_file_without_its_salt_plans_with_a_placeholder(tmp_path: Path) -> None:
+    # The salt is each user's secret, like the cloud token: a committed file cannot hold it.
+    local = (REPO_ROOT / "stacks" / "Pulumi.local.yaml").read_text(encoding="utf-8")
+    hashing = local.replace(
+        "  llm-o11y:target: local\n", "  llm-o11y:target: local\n  llm-o11y:userIdentity: hash\n"
+    )
+    assert hashing != local
+    stack_file = tmp_path / "Pulumi.hashing.yaml"
+    stack_file.write_text(hashing, encoding="utf-8")
+    planned = synth_cli("hashing", "--stack-file", str(stack_file))
+    assert planned.returncode == 0, planned.stderr
+    assert "llm-o11y:userIdentitySalt is not in" in planned.stderr
+    assert SECRET_PLACEHOLDER not in planned.stdout

@@ -342,14 +342,13 @@ def load_stack_file(stack: str, path: Path | None = None) -> dict[str, Any]:
 
 
 def stand_in_for_required_secrets(config: dict[str, str], secret_keys: list[str]) -> list[str]:
-    """Placeholders for the secrets the target needs and the file leaves to each user."""
-    from components.settings import SECRETS_REQUIRED_BY_TARGET
+    """Placeholders for the secrets the settings need and the file leaves to each user."""
+    from components.settings import required_secrets
 
-    target = config.get(f"{PROJECT}:target", "local")
+    prefix = f"{PROJECT}:"
+    values = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
     missing = [
-        f"{PROJECT}:{key}"
-        for key in SECRETS_REQUIRED_BY_TARGET.get(target, ())
-        if f"{PROJECT}:{key}" not in config
+        f"{prefix}{key}" for key in required_secrets(values) if f"{prefix}{key}" not in config
     ]
     for key in missing:
         config[key] = SECRET_PLACEHOLDER
