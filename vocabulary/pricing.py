@@ -9,9 +9,10 @@ quote the price; nothing else. The table is passed in (`load_pricing()` once, by
 or a tool), never read when a module is imported.
 
 A price that changed is a scalar of the evaluation time (`price_at_time()`): the old price
-plus the change times `time() >= bool <date>`. A recording rule prices each 5-minute window at
-the price of its time, and a range reads the recorded priced windows (`derived_cost()` of
-Claude Code's tokens, vocabulary/recording.py's spend), so history keeps the price of its day.
+plus the change times `<time> >= bool <date>`, the time being the window's last second
+(`price_time()`). A recording rule prices each 5-minute window at the price of its day, and a
+range reads the recorded priced windows (`recorded_token_cost()`, vocabulary/recording.py's
+spend), so history keeps the price of its day.
 """
 
 from __future__ import annotations
@@ -98,9 +99,30 @@ def _midnight(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
-def price_at_time(price: ModelPrice, kind: PriceKind) -> str:
-    """PromQL: the price of `kind` at the evaluation time, a scalar (from midnight UTC of each
-    change), e.g. `(0.2 + -0.1 * (time() >= bool 1791331200))`."""
+_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def price_time(window: Window | str) -> str:
+    """PromQL: the time whose prices `window`'s tokens are charged at, its last second: a
+    recorded window ((t - 6m, t - 1m]) is priced a minute and a second before it is recorded,
+    so the one that ends at midnight keeps its day's price. A window shifted by a dashboard
+    variable is priced at the evaluation time."""
+    offset = Window.of(window).offset
+    if offset is None:
+        return "time() - 1"
+    literal = re.fullmatch(r"(-?)(\d+)([smhdwy])", offset)
+    if literal is None:
+        return "time()"
+    sign, amount, unit = literal.groups()
+    seconds = int(amount) * _SECONDS[unit] * (-1 if sign else 1)
+    before = seconds + 1
+    return f"time() - {before}" if before > 0 else f"time() + {-before}"
+
+
+def price_at_time(price: ModelPrice, kind: PriceKind, at: str = "time()") -> str:
+    """PromQL: the price of `kind` at `at` (a scalar of the evaluation time, by default the
+    evaluation time), from midnight UTC of each change, e.g.
+    `(0.2 + -0.1 * (time() >= bool 1791331200))`."""
     history = price.history(kind)
     if len(history) == 1:
         return format_price(history[0][1])
@@ -108,7 +130,7 @@ def price_at_time(price: ModelPrice, kind: PriceKind) -> str:
     for (_, before), (start, after) in pairwise(history):
         assert start is not None  # only the oldest period may start at launch (parse_pricing)
         steps.append(
-            f"{format_price(round(after - before, 9))} * (time() >= bool {_midnight(start)})"
+            f"{format_price(round(after - before, 9))} * ({at} >= bool {_midnight(start)})"
         )
     return f"({' + '.join(steps)})"
 
@@ -293,18 +315,21 @@ def _priced_types(
 
 
 def price_table(
-    counter: TokenCounter, table: PricingTable, token_types: Sequence[str] | None = None
+    counter: TokenCounter,
+    table: PricingTable,
+    token_types: Sequence[str] | None = None,
+    at: str = "time()",
 ) -> str:
     """PromQL: the pricing table as series, one per entry and token type with a price, labelled
     PRICE_ENTRY (the entry's model) and `counter`'s type label, valued in USD per token at the
-    evaluation time (price_at_time(): a recording rule keeps the price of its window's time)."""
+    time `at` (price_at_time(): a recording rule keeps the price of its window's time)."""
     pairs = _priced_types(counter, table, token_types)
     # One group per token type, its entries told apart by PRICE_ENTRY, so `or` keeps them all.
     groups = [
         _set_label(
             " or ".join(
                 _set_label(
-                    f"vector({price_at_time(price, counter.prices[token_type])})",
+                    f"vector({price_at_time(price, counter.prices[token_type], at)})",
                     names.PRICE_ENTRY,
                     price.model,
                 )
@@ -337,13 +362,15 @@ def priced_tokens(
     table: PricingTable,
     by: Sequence[str] = (),
     token_types: Sequence[str] | None = None,
+    at: str = "time()",
 ) -> str:
     """PromQL: USD by `by` of `tokens`, token counts by (at least) `counter`'s model and type
     labels: each series tagged with its pricing entry and multiplied by that entry's price of
-    its type. Models absent from the table, and prices that were always zero, add nothing."""
+    its type at `at`. Models absent from the table, and prices that were always zero, add
+    nothing."""
     tagged = with_price_entry(tokens, counter.model_label, table.for_providers(counter.providers))
-    prices = price_table(counter, table, token_types)
-    joined = f"{tagged} * on ({names.PRICE_ENTRY}, {counter.type_label}) group_left {prices}"
+    prices = price_table(counter, table, token_types, at)
+    joined = f"{tagged} * on ({names.PRICE_ENTRY}, {counter.type_label}) group_left() {prices}"
     grouping = f" by ({_labels(by)})" if by else ""
     return f"sum{grouping} ({joined})"
 
@@ -385,13 +412,13 @@ def derived_cost(
     matchers: str = "",
 ) -> str:
     """PromQL: USD of the tokens `counter` counted in `window` from the raw series, summed by
-    `by`: each series' growth counted once and priced from `table` at the evaluation time (what
-    a recording rule records). `token_types` limits it to some types (default: every priced
-    type); `matchers` is the inside of a selector's braces."""
+    `by`: each series' growth counted once and priced from `table` at the price of the window's
+    last second (price_time(); what a recording rule records). `token_types` limits it to some
+    types (default: every priced type); `matchers` is the inside of a selector's braces."""
     inside = _type_matcher(counter, token_types, matchers)
     inner = _labels(by, (counter.model_label, counter.type_label))
     growth = f"sum by ({inner}) ({observed_increase(f'{counter.metric}{{{inside}}}', window)})"
-    return priced_tokens(growth, counter, table, by, token_types)
+    return priced_tokens(growth, counter, table, by, token_types, price_time(window))
 
 
 def _quoted(price: ModelPrice, kind: PriceKind) -> str:

@@ -36,6 +36,7 @@ from vocabulary.pricing import (
     GENAI_TOKENS,
     PricingTable,
     derived_cost,
+    price_time,
     priced_tokens,
 )
 from vocabulary.windows import Window, observed_increase
@@ -128,7 +129,7 @@ def raw_spend(
     )
     own = f"sum by ({', '.join(app_by)}) ({observed_increase(names.APP_COST + matchers, window)})"
     tokens = generations.tokens(window, app_by, matchers.strip("{}"))
-    priced = priced_tokens(tokens, GENAI_TOKENS, table, app_by)
+    priced = priced_tokens(tokens, GENAI_TOKENS, table, app_by, at=price_time(window))
     apps = f"sum by ({grouping}) ({_relabel(f'({own} or {priced})', names.MODEL, names.APP_MODEL)})"
     return f"({claude_code} or {apps})"
 
