@@ -46,6 +46,7 @@ from vocabulary.pricing import (
     load_pricing,
     parse_pricing,
     price_table,
+    price_time,
     recorded_token_cost,
 )
 from vocabulary.recording import raw_spend, recording_rules
@@ -136,7 +137,7 @@ def test_the_price_table_skips_free_token_types_and_the_join_keeps_the_labels_su
     assert query.startswith("sum by (service_name) (")
     growth = "sum by (service_name, gen_ai_response_model, gen_ai_token_type) ("
     assert growth in query
-    assert f"group_left() {price_table(GENAI_TOKENS, table)}" in query
+    assert f"group_left() {price_table(GENAI_TOKENS, table, at=price_time(PICKER_RANGE))}" in query
     # One label_replace per entry tags a series with the entry whose pattern takes its model.
     for price in table.models:
         tag = f'"{names.PRICE_ENTRY}", "{price.model}", "gen_ai_response_model", "{price.match}")'
