@@ -267,9 +267,10 @@ CLAUDE_CODE_TOKENS: Final = TokenCounter(
     providers=("anthropic",),
     priced_record=names.CLAUDE_CODE_TOKEN_COST_RECORD,
 )
-# gen_ai.client.token.usage: input and output on the 2025 conventions (cached input priced as
-# input); agento11y adds cache_read and cache_write beside a non-cached input. Its reasoning
-# type is part of output, so it has no price of its own.
+# The apps' tokens as generations.tokens() reads both generations: gen_ai.client.token.usage's
+# input and output on the 2025 conventions (cached input priced as input), agento11y's and the
+# 2026 counters' cache_read and cache_write beside a non-cached input. Reasoning is part of
+# output, so it has no price of its own.
 GENAI_TOKENS: Final = TokenCounter(
     names.APP_TOKENS,
     "gen_ai_token_type",
