@@ -7,11 +7,13 @@ thresholds (a changed threshold fails them)."""
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from tools.export import (
 from tools.querylab.binaries import PROMETHEUS_HINT
 from tools.querylab.prometheus import promtool_test_rules
 from vocabulary.pricing import load_pricing
+from vocabulary.recording import GROUP as RECORDING_GROUP
 
 pytestmark = pytest.mark.query
 
@@ -43,7 +46,12 @@ PROMQL_RULES = [
     r.title for r in alert_rules(TESTED_THRESHOLDS, load_pricing()) if r.datasource == "prometheus"
 ]
 # Files that feed the recorded spend windows directly, without the recording rules.
-RECORDED_INPUT_FILES = ("agent_events.yaml", "cost_weekly.yaml", "team_budgets_monthly.yaml")
+RECORDED_INPUT_FILES = (
+    "agent_events.yaml",
+    "cost_weekly.yaml",
+    "team_budgets_monthly.yaml",
+    "traffic_daily.yaml",
+)
 _TOKEN = re.compile(
     r"^(?P<start>_|stale|-?[0-9.e+]+?)(?:(?P<sign>[+-])(?P<step>[0-9.e]+))?(?:x(?P<n>\d+))?$"
 )
@@ -98,9 +106,10 @@ def _run_with(
     directory: Path,
     rule_file_document: dict[str, Any] | None = None,
     test_files: list[Path] = TEST_FILES,
-) -> str:
+    run: Sequence[str] = (),
+) -> list[str]:
     """Copy test files next to a rule file (default: the exported one with TEAM_BUDGETS) and
-    run promtool."""
+    run promtool on each, in parallel (one process per file); `run` selects test groups."""
     promtool = find_tool("promtool", PROMETHEUS_HINT)
     export_recording_rules(directory, load_pricing())
     export_alerts(directory, load_pricing())
@@ -113,12 +122,14 @@ def _run_with(
     for path in test_files:
         copies.append(directory / path.name)
         shutil.copyfile(path, copies[-1])
-    return promtool_test_rules(promtool, *copies)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        runs = [pool.submit(promtool_test_rules, promtool, copy, run=run) for copy in copies]
+        return [future.result() for future in runs]
 
 
 def test_every_rule_test_passes_on_the_exported_mirror(tmp_path: Path) -> None:
-    output = _run_with(tmp_path)
-    assert output.count("SUCCESS") == len(TEST_FILES)
+    outputs = _run_with(tmp_path)
+    assert [output.count("SUCCESS") for output in outputs] == [1] * len(TEST_FILES)
 
 
 def test_the_test_files_use_the_exported_rule_file() -> None:
@@ -129,6 +140,16 @@ def test_the_test_files_use_the_exported_rule_file() -> None:
         recorded = path.name in RECORDED_INPUT_FILES
         expected = [ALERT_RULE_FILE] if recorded else [RECORDING_RULE_FILE, ALERT_RULE_FILE]
         assert document["rule_files"] == expected, path.name
+
+
+def test_the_recording_group_is_evaluated_before_every_alert_group() -> None:
+    # promtool orders only the groups listed (unlisted ones tie with the first), so every
+    # alert group is listed after the recording group.
+    order = [RECORDING_GROUP, *(group["name"] for group in _mirror(TESTED_THRESHOLDS)["groups"])]
+    for path in TEST_FILES:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if RECORDING_RULE_FILE in document["rule_files"]:
+            assert document.get("group_eval_order") == order, path.name
 
 
 @pytest.mark.parametrize("title", PROMQL_RULES)
@@ -208,8 +229,16 @@ def test_the_cases_follow_the_thresholds(
 ) -> None:
     document = _mirror(AlertThresholds(**{"team_budgets": TEAM_BUDGETS, **change}))
     selected = [path for path in TEST_FILES if path.name == test_file]
+    # Only the file's test groups that test this rule: the others cannot fail on its threshold.
+    groups = [
+        group["name"]
+        for group in yaml.safe_load(selected[0].read_text(encoding="utf-8"))["tests"]
+        if any(case["alertname"] == failing_rule for case in group["alert_rule_test"])
+    ]
+    assert groups, f"{test_file} has no test of {failing_rule!r}"
+    run = [f"^{re.escape(name)}$" for name in groups]
     with pytest.raises(AssertionError, match=re.escape(f"alertname: {failing_rule}")):
-        _run_with(tmp_path, document, selected)
+        _run_with(tmp_path, document, selected, run)
 
 
 def test_export_cli_writes_a_rule_file_promtool_accepts(tmp_path: Path) -> None:

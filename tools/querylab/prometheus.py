@@ -296,10 +296,12 @@ def backfill(promtool: str, openmetrics: Path, storage: Path) -> None:
         raise RuntimeError(f"promtool backfill failed: {result.stderr.strip() or result.stdout}")
 
 
-def promtool_test_rules(promtool: str, *test_files: Path) -> str:
-    """Run `promtool test rules`; raises AssertionError with promtool's output when a test fails."""
+def promtool_test_rules(promtool: str, *test_files: Path, run: Sequence[str] = ()) -> str:
+    """Run `promtool test rules` (only the test groups whose names match a `run` pattern, when
+    given); raises AssertionError with promtool's output when a test fails."""
+    selected = [f"--run={pattern}" for pattern in run]
     result = subprocess.run(
-        [promtool, "test", "rules", *map(str, test_files)],
+        [promtool, "test", "rules", *selected, *map(str, test_files)],
         capture_output=True,
         text=True,
         check=False,
