@@ -350,10 +350,15 @@ class QueryDataset:
         return self.server.query_range(interpolate(expr, context), start, end, step)
 
 
+def _binary_digest(executable: str) -> bytes:
+    """A tool's content, not its path: every worktree's or CI's copy of the same build agrees."""
+    return hashlib.file_digest(Path(executable).open("rb"), "sha256").digest()
+
+
 def raw_fingerprint(scenario: Scenario, promtool: str) -> str:
     """Changes whenever the scenario, promtool or the generator's or importer's code change."""
     digest = hashlib.sha256(repr(scenario).encode())
-    digest.update(promtool.encode())
+    digest.update(_binary_digest(promtool))
     for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
         digest.update(source.read_bytes())
     for importing in (backfill, build_raw_blocks):
@@ -368,7 +373,7 @@ def rules_fingerprint(prometheus: str) -> str:
     from vocabulary.recording import prometheus_rule_file
 
     digest = hashlib.sha256(json.dumps(prometheus_rule_file(load_pricing())).encode())
-    digest.update(prometheus.encode())
+    digest.update(_binary_digest(prometheus))
     for recording in (evaluation_times, record_rules, backfill_recording_rules):
         digest.update(inspect.getsource(recording).encode())
     return digest.hexdigest()[:16]
