@@ -352,7 +352,8 @@ class QueryDataset:
 
 def _binary_digest(executable: str) -> bytes:
     """A tool's content, not its path: every worktree's or CI's copy of the same build agrees."""
-    return hashlib.file_digest(Path(executable).open("rb"), "sha256").digest()
+    with Path(executable).open("rb") as binary:
+        return hashlib.file_digest(binary, "sha256").digest()
 
 
 def raw_fingerprint(scenario: Scenario, promtool: str) -> str:
