@@ -9,6 +9,7 @@ from components.datasources import Datasources, DatasourcesArgs
 from components.local_stack import LocalStack, LocalStackArgs
 from components.settings import Settings, load_settings
 from components.target import Target
+from vocabulary.pricing import load_pricing
 
 
 def build_target(settings: Settings) -> Target:
@@ -19,12 +20,13 @@ def build_target(settings: Settings) -> Target:
 
 
 settings = load_settings()
+pricing = load_pricing()  # read once, passed to the dashboards, alert and recording rules
 target = build_target(settings)
 
 datasources = Datasources("datasources", DatasourcesArgs(target.endpoints, target.grafana_provider))
 dashboards = Dashboards(
     "dashboards",
-    DashboardsArgs(target.grafana_provider),
+    DashboardsArgs(target.grafana_provider, pricing),
     pulumi.ResourceOptions(depends_on=[datasources]),
 )
 alerting = Alerting(
@@ -32,6 +34,7 @@ alerting = Alerting(
     AlertingArgs(
         settings.alerting,
         target.grafana_provider,
+        pricing,
         recording_datasource_uid=target.recording_datasource_uid,
     ),
     pulumi.ResourceOptions(depends_on=[datasources, dashboards]),

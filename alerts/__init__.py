@@ -14,7 +14,7 @@ from alerts.pipeline import pipeline_rules
 from alerts.reliability import reliability_rules
 from alerts.traffic import traffic_rules
 from components.settings import AlertThresholds
-from vocabulary.pricing import PricingTable, load_pricing
+from vocabulary.pricing import PricingTable
 
 __all__ = [
     "GROUP_INTERVALS",
@@ -26,10 +26,10 @@ __all__ = [
 ]
 
 
-def alert_rules(thresholds: AlertThresholds, table: PricingTable | None = None) -> list[AlertRule]:
-    """Every rule, with these thresholds and pricing table (default: configs/pricing.yaml)."""
+def alert_rules(thresholds: AlertThresholds, table: PricingTable) -> list[AlertRule]:
+    """Every rule, with these thresholds and the pricing table the program loaded."""
     return [
-        *cost_rules(thresholds, table or load_pricing()),
+        *cost_rules(thresholds, table),
         *reliability_rules(thresholds),
         *traffic_rules(thresholds),
         *pipeline_rules(),

@@ -28,7 +28,7 @@ from alerts import (
 from components.datasources import LOKI_UID, PROMETHEUS_UID
 from components.settings import AlertingSettings, Receiver
 from dashboards.spec import Folder
-from vocabulary.pricing import PricingTable, load_pricing
+from vocabulary.pricing import PricingTable
 from vocabulary.recording import GROUP as RECORDING_GROUP
 from vocabulary.recording import INTERVAL_SECONDS as RECORDING_INTERVAL_SECONDS
 from vocabulary.recording import RecordingRule, recording_rules
@@ -122,10 +122,12 @@ def grafana_data(rule: AlertRule) -> list[dict[str, Any]]:
     ]
 
 
-def rule_data(settings: AlertingSettings | None = None) -> list[dict[str, Any]]:
+def rule_data(
+    table: PricingTable, settings: AlertingSettings | None = None
+) -> list[dict[str, Any]]:
     """Every rule's `data` entries, each tagged with its rule title under `ruleTitle` (for the
     universal query check)."""
-    rules = alert_rules((settings or AlertingSettings()).thresholds)
+    rules = alert_rules((settings or AlertingSettings()).thresholds, table)
     return [{**entry, "ruleTitle": rule.title} for rule in rules for entry in grafana_data(rule)]
 
 
@@ -315,13 +317,12 @@ def _slug(text: str) -> str:
 class AlertingArgs:
     settings: AlertingSettings
     provider: grafana.Provider
+    # The prices token-only apps are recorded at and the unpriced-model rule checks against.
+    pricing: PricingTable
     # Rendered dashboards (uid -> JSON model) whose panels rules link; None: the program's own.
     dashboards: Mapping[str, Mapping[str, Any]] | None = None
     # Where the recording rules write (Target.recording_datasource_uid).
     recording_datasource_uid: str = PROMETHEUS_UID
-    # The prices token-only apps are recorded at and the unpriced-model rule checks against;
-    # None: configs/pricing.yaml.
-    pricing: PricingTable | None = None
 
 
 class Alerting(pulumi.ComponentResource):
@@ -336,9 +337,9 @@ class Alerting(pulumi.ComponentResource):
         if dashboards is None:
             from dashboards import render_all
 
-            dashboards = render_all()
+            dashboards = render_all(args.pricing)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        pricing = args.pricing or load_pricing()
+        pricing = args.pricing
         rules = alert_rules(settings.thresholds, pricing)
 
         # Children do not inherit the component's depends_on, and Grafana refuses a rule whose

@@ -9,11 +9,14 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from dashboards import DASHBOARDS, folders, render_all
+from vocabulary.pricing import PricingTable
 
 
 @dataclass(frozen=True)
 class DashboardsArgs:
     provider: grafana.Provider
+    # The prices the panels quote and the unpriced-model panel checks against.
+    pricing: PricingTable
 
 
 class Dashboards(pulumi.ComponentResource):
@@ -39,6 +42,6 @@ class Dashboards(pulumi.ComponentResource):
                 overwrite=True,
                 opts=child,
             )
-            for uid, model in render_all().items()
+            for uid, model in render_all(args.pricing).items()
         }
         self.register_outputs({"dashboards": sorted(self.dashboards)})

@@ -1,7 +1,8 @@
 """Every dashboard llm-o11y ships, each in a fixed-UID folder, as typed Python.
 
-`render_all()` is the single source of dashboard JSON: Pulumi applies it and
-`python -m tools.export dashboards DIR` writes it, so both are the same bytes.
+`render_all(table)` is the single source of dashboard JSON: Pulumi applies it and
+`python -m tools.export dashboards DIR` writes it, so both are the same bytes. The pricing table
+is passed in (the program or the tool loads it once).
 A dashboard module defines `SPEC` (dashboards/spec.py) and is listed in MODULES.
 """
 
@@ -22,6 +23,7 @@ from dashboards import (
 )
 from dashboards.panels import render
 from dashboards.spec import DashboardSpec, Folder
+from vocabulary.pricing import PricingTable
 
 MODULES: tuple[ModuleType, ...] = (
     cost_tokens,
@@ -42,6 +44,6 @@ def folders() -> list[Folder]:
     return sorted({spec.folder for spec in DASHBOARDS}, key=lambda folder: folder.uid)
 
 
-def render_all() -> dict[str, dict[str, Any]]:
-    """Dashboard UID -> the dashboard's JSON model."""
-    return {spec.uid: render(spec.build()) for spec in DASHBOARDS}
+def render_all(table: PricingTable) -> dict[str, dict[str, Any]]:
+    """Dashboard UID -> the dashboard's JSON model, with `table`'s prices."""
+    return {spec.uid: render(spec.build(table)) for spec in DASHBOARDS}

@@ -32,7 +32,7 @@ from dashboards.panels import (
     timeseries_panel,
     top_bars,
 )
-from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec
+from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec, without_prices
 from vocabulary import names
 
 UID: Final = "llm-agent-sessions"
@@ -310,4 +310,4 @@ def build() -> dashboard.Dashboard:
     )
 
 
-SPEC: Final = DashboardSpec(UID, OPERATIONS_FOLDER, build)
+SPEC: Final = DashboardSpec(UID, OPERATIONS_FOLDER, without_prices(build))

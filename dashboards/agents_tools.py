@@ -35,7 +35,7 @@ from dashboards.panels import (
     traceql,
     traces_panel,
 )
-from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec
+from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec, without_prices
 from vocabulary import measures, names
 
 UID: Final = "llm-agents-tools"
@@ -331,4 +331,4 @@ def build() -> dashboard.Dashboard:
     )
 
 
-SPEC: Final = DashboardSpec(UID, OPERATIONS_FOLDER, build)
+SPEC: Final = DashboardSpec(UID, OPERATIONS_FOLDER, without_prices(build))

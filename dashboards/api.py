@@ -27,7 +27,7 @@ from dashboards.panels import (
     timeseries_panel,
     top_bars,
 )
-from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec
+from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec, without_prices
 from dashboards.traces_latency import (
     request_average,
     span_calls,
@@ -230,4 +230,4 @@ def build() -> dashboard.Dashboard:
     )
 
 
-SPEC: Final = DashboardSpec(UID, OPERATIONS_FOLDER, build)
+SPEC: Final = DashboardSpec(UID, OPERATIONS_FOLDER, without_prices(build))

@@ -47,9 +47,9 @@ from vocabulary import measures, names
 from vocabulary.pricing import (
     CLAUDE_CODE_TOKENS,
     PriceKind,
-    derived_cost,
-    load_pricing,
+    PricingTable,
     price_list,
+    recorded_token_cost,
 )
 
 UID: Final = "claude-code"
@@ -83,12 +83,11 @@ def counted(
 BURN_RATE: Final = f"3600 * {measures.per_second(COST, [names.MODEL])}"
 COST_TOTAL: Final = counted(COST, RANGE)
 COST_DAILY_AVERAGE_7D: Final = f"{counted(COST, SEVEN_DAYS)} / 7"
-CACHE_WRITE_COST: Final = derived_cost(
-    CLAUDE_CODE_TOKENS, RANGE, token_types=["cacheCreation"], table=load_pricing()
+# Priced when recorded (each 5-minute window at its day's price): one sum over the range.
+CACHE_WRITE_COST: Final = recorded_token_cost(
+    CLAUDE_CODE_TOKENS, RANGE, token_types=["cacheCreation"]
 )
-INPUT_COST: Final = derived_cost(
-    CLAUDE_CODE_TOKENS, RANGE, token_types=["input"], table=load_pricing()
-)
+INPUT_COST: Final = recorded_token_cost(CLAUDE_CODE_TOKENS, RANGE, token_types=["input"])
 ACCEPTED: Final = '{decision="accept"}'
 ACCEPTANCE_RATE: Final = (
     f"100 * {counted(EDIT_DECISIONS, RANGE, matchers=ACCEPTED)} / {counted(EDIT_DECISIONS, RANGE)}"
@@ -157,7 +156,7 @@ def _seven_day_average(expr: str) -> Any:
     return promql(expr, "Daily average, last 7 days", instant=True)
 
 
-def _cost_overview() -> Section:
+def _cost_overview(table: PricingTable) -> Section:
     return Section(
         "Cost Overview",
         [
@@ -184,7 +183,7 @@ def _cost_overview() -> Section:
             stat_panel(
                 "Cache Write Cost",
                 f"Derived: cache-creation tokens x each model's cache write price, {PICKER}. "
-                f"{price_list([PriceKind.CACHE_WRITE], ['anthropic'], load_pricing())} "
+                f"{price_list([PriceKind.CACHE_WRITE], ['anthropic'], table)} "
                 f"{ASSUMPTIONS}",
                 "currencyUSD",
                 promql(CACHE_WRITE_COST, "Cache writes", instant=True),
@@ -194,7 +193,7 @@ def _cost_overview() -> Section:
             stat_panel(
                 "Regular Input Cost",
                 f"Derived: uncached input tokens x each model's input price, {PICKER}. "
-                f"{price_list([PriceKind.INPUT], ['anthropic'], load_pricing())} {ASSUMPTIONS}",
+                f"{price_list([PriceKind.INPUT], ['anthropic'], table)} {ASSUMPTIONS}",
                 "currencyUSD",
                 promql(INPUT_COST, "Input", instant=True),
                 width=4,
@@ -484,7 +483,7 @@ def _velocity_and_distribution() -> Section:
     )
 
 
-def build() -> dashboard.Dashboard:
+def build(table: PricingTable) -> dashboard.Dashboard:
     board = build_dashboard(
         UID,
         "Claude Code",
@@ -492,7 +491,7 @@ def build() -> dashboard.Dashboard:
         "(Prometheus) and events (Loki). The time picker governs every panel except those whose "
         "title names their window. Days are UTC.",
         [
-            _cost_overview(),
+            _cost_overview(table),
             _cost_analytics(),
             _session_and_code(),
             _token_analytics(),

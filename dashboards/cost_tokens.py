@@ -36,7 +36,7 @@ from dashboards.panels import (
 )
 from dashboards.spec import COST_FOLDER, DashboardSpec
 from vocabulary import measures, names
-from vocabulary.pricing import PriceKind, load_pricing, price_list
+from vocabulary.pricing import PriceKind, PricingTable, price_list
 
 UID: Final = "llm-cost-tokens"
 TIMEZONE: Final = "utc"
@@ -96,7 +96,6 @@ APP_COST_BY_MODEL: Final = measures.spend(RANGE, [names.MODEL], measures.APPS)
 TEAM: Final = [names.TEAM, names.COST_CENTER]
 COST_BY_TEAM: Final = measures.spend(RANGE, TEAM)
 DAILY_COST_BY_TEAM: Final = measures.spend(DAILY, [names.TEAM])
-UNPRICED_TOKENS: Final = measures.unpriced_tokens(RANGE, load_pricing())
 
 EVENT_COST: Final = f'sum_over_time({API_REQUESTS} | unwrap cost_usd | __error__="" [$__range])'
 EVENT_REQUESTS: Final = f"count_over_time({API_REQUESTS} [$__range])"
@@ -120,15 +119,25 @@ JSONL_TOP_USERS: Final = f"topk(10, {jsonl_sum('cost_usd', ['user'])})"
 
 SOURCES_NOTE: Final = (
     "Claude Code's cost metric (claude_code.cost.usage) plus each LLM app's cost: its own "
-    "gen_ai.usage.cost (OpenLIT, LiteLLM) where it emits one, otherwise its input and output "
-    "tokens priced from configs/pricing.yaml. JSONL cost logs are not added (they describe calls "
+    "gen_ai.usage.cost (OpenLIT, LiteLLM) where it emits one, otherwise its tokens priced from "
+    "configs/pricing.yaml. JSONL cost logs are not added (they describe calls "
     "the apps' metrics already count)."
 )
-APP_PRICES_NOTE: Final = (
-    "Apps without gen_ai.usage.cost are priced per service from their tokens, all input at the "
-    "full input price (gen_ai.client.token.usage does not tell cached input apart). "
-    + price_list([PriceKind.INPUT, PriceKind.OUTPUT], table=load_pricing())
-)
+
+
+def unpriced_tokens(table: PricingTable) -> str:
+    """Tokens of the models `table` does not price, over the picker's range."""
+    return measures.unpriced_tokens(RANGE, table)
+
+
+def app_prices_note(table: PricingTable) -> str:
+    return (
+        "Apps without gen_ai.usage.cost are priced per service from their tokens at the price "
+        "of each 5-minute window's day: input, output and, where the app reports them, cache "
+        "reads and writes at the table's cache prices (an app on the 2025 conventions that "
+        "reports no cache tokens has all its input priced as input). "
+        + price_list([PriceKind.INPUT, PriceKind.OUTPUT], None, table)
+    )
 
 
 def _spend() -> Section:
@@ -238,13 +247,14 @@ def _over_time() -> Section:
     )
 
 
-def _by_model_and_user() -> Section:
+def _by_model_and_user(table: PricingTable) -> Section:
     return Section(
         "By model and user",
         [
             top_bars(
                 "Cost by model",
-                f"USD per model over the time picker's range. {SOURCES_NOTE} {APP_PRICES_NOTE}",
+                f"USD per model over the time picker's range. {SOURCES_NOTE} "
+                + app_prices_note(table),
                 "currencyUSD",
                 promql(COST_BY_MODEL, "{{model}}", instant=True),
                 width=8,
@@ -280,7 +290,7 @@ TEAM_NOTE: Final = (
 )
 
 
-def _by_team() -> Section:
+def _by_team(table: PricingTable) -> Section:
     return Section(
         "By team, and models without a price",
         [
@@ -309,7 +319,7 @@ def _by_team() -> Section:
                 "Derived-cost panels leave every model listed here out. Empty: every model seen "
                 "is priced.",
                 "short",
-                promql_table(UNPRICED_TOKENS),
+                promql_table(unpriced_tokens(table)),
                 width=8,
                 sort_by="Value",
                 rename={"Value": "Tokens"},
@@ -318,7 +328,7 @@ def _by_team() -> Section:
     )
 
 
-def _unit_economics() -> Section:
+def _unit_economics(table: PricingTable) -> Section:
     return Section(
         "Unit economics",
         [
@@ -365,7 +375,7 @@ def _unit_economics() -> Section:
                 "Cost per call by operation",
                 "Each app operation's USD over the picker's range divided by its successful LLM "
                 "calls (gen_ai.client.operation.duration count without error.type: a failed "
-                f"call costs nothing and would make calls look cheaper). {APP_PRICES_NOTE}",
+                f"call costs nothing and would make calls look cheaper). {app_prices_note(table)}",
                 "currencyUSD",
                 promql(
                     COST_PER_CALL_BY_OPERATION,
@@ -377,7 +387,8 @@ def _unit_economics() -> Section:
             top_bars(
                 "LLM calls per dollar by app",
                 "Each app's successful LLM calls (gen_ai.client.operation.duration count "
-                f"without error.type) per USD it spent over the picker's range. {APP_PRICES_NOTE}",
+                "without error.type) per USD it spent over the picker's range. "
+                + app_prices_note(table),
                 "short",
                 promql(APP_CALLS_PER_DOLLAR, "{{service_name}}", instant=True),
                 width=8,
@@ -489,7 +500,7 @@ def _min_request_cost() -> dashboard.TextBoxVariable:
     )
 
 
-def build() -> dashboard.Dashboard:
+def build(table: PricingTable) -> dashboard.Dashboard:
     board = build_dashboard(
         UID,
         "LLM Cost & Tokens",
@@ -499,9 +510,9 @@ def build() -> dashboard.Dashboard:
         [
             _spend(),
             _over_time(),
-            _by_model_and_user(),
-            _by_team(),
-            _unit_economics(),
+            _by_model_and_user(table),
+            _by_team(table),
+            _unit_economics(table),
             _cross_checks(),
         ],
         kinds=(PROMETHEUS, LOKI),

@@ -26,7 +26,7 @@ from dashboards.panels import (
     stat_panel,
     timeseries_panel,
 )
-from dashboards.spec import STACK_FOLDER, DashboardSpec
+from dashboards.spec import STACK_FOLDER, DashboardSpec, without_prices
 
 UID: Final = "llm-stack-health"
 RANGE: Final = "[$__range]"
@@ -337,4 +337,4 @@ def build() -> dashboard.Dashboard:
     )
 
 
-SPEC: Final = DashboardSpec(UID, STACK_FOLDER, build)
+SPEC: Final = DashboardSpec(UID, STACK_FOLDER, without_prices(build))

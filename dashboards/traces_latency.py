@@ -16,7 +16,7 @@ from typing import Final
 
 from grafana_foundation_sdk.builders import dashboard
 
-from dashboards.cost_tokens import APP_PRICES_NOTE
+from dashboards.cost_tokens import app_prices_note
 from dashboards.panels import (
     PROMETHEUS,
     TEMPO,
@@ -32,6 +32,7 @@ from dashboards.panels import (
 )
 from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec
 from vocabulary import measures, names
+from vocabulary.pricing import PricingTable
 
 UID: Final = "llm-traces-latency"
 RANGE: Final = "[$__range]"
@@ -214,13 +215,13 @@ def _latency() -> Section:
     )
 
 
-def _cost() -> Section:
+def _cost(table: PricingTable) -> Section:
     return Section(
         "Cost and tokens (the apps' metrics)",
         [
             pie_panel(
                 "Cost by model",
-                f"The apps' USD in the picker's range by response model. {APP_PRICES_NOTE}",
+                f"The apps' USD in the picker's range by response model. {app_prices_note(table)}",
                 "currencyUSD",
                 promql(cost_by_model(RANGE), "{{gen_ai_response_model}}", instant=True),
             ),
@@ -234,7 +235,7 @@ def _cost() -> Section:
             table_panel(
                 "Cost per successful LLM call by model",
                 "The apps' USD over their successful LLM calls (no error.type) in the picker's "
-                f"range, per response model. {APP_PRICES_NOTE}",
+                f"range, per response model. {app_prices_note(table)}",
                 "currencyUSD",
                 promql_table(cost_per_call_by_model(RANGE)),
                 width=8,
@@ -273,14 +274,14 @@ def _traces() -> Section:
     )
 
 
-def build() -> dashboard.Dashboard:
+def build(table: PricingTable) -> dashboard.Dashboard:
     return build_dashboard(
         UID,
         "Traces & Latency",
         "Latency by operation from Tempo's span metrics, cost and token split of the LLM apps, "
         "and TraceQL searches for slow, failed and expensive calls. Click an exemplar dot on a "
         "P95 panel to open its trace.",
-        [_latency(), _cost(), _traces()],
+        [_latency(), _cost(table), _traces()],
         kinds=(PROMETHEUS, TEMPO),
         tags=["operations", "traces"],
         time_from="now-24h",

@@ -29,6 +29,7 @@ from tools.export import (
 )
 from tools.querylab.binaries import PROMETHEUS_HINT
 from tools.querylab.prometheus import promtool_test_rules
+from vocabulary.pricing import load_pricing
 
 pytestmark = pytest.mark.query
 
@@ -38,7 +39,9 @@ TEAM_BUDGETS = {
     "payments": TeamBudget(daily_usd=20.0, monthly_usd=400.0),
 }
 TESTED_THRESHOLDS = AlertThresholds(team_budgets=TEAM_BUDGETS)
-PROMQL_RULES = [r.title for r in alert_rules(TESTED_THRESHOLDS) if r.datasource == "prometheus"]
+PROMQL_RULES = [
+    r.title for r in alert_rules(TESTED_THRESHOLDS, load_pricing()) if r.datasource == "prometheus"
+]
 # Files that feed the recorded spend windows directly, without the recording rules.
 RECORDED_INPUT_FILES = ("cost_weekly.yaml", "team_budgets_monthly.yaml")
 _TOKEN = re.compile(
@@ -86,7 +89,9 @@ def crosses_reset_or_gap(values: str) -> bool:
 
 def _mirror(thresholds: AlertThresholds) -> dict[str, Any]:
     settings = AlertingSettings()
-    return prometheus_rule_groups(alert_rules(thresholds), settings.team, settings.runbook_base_url)
+    return prometheus_rule_groups(
+        alert_rules(thresholds, load_pricing()), settings.team, settings.runbook_base_url
+    )
 
 
 def _run_with(
@@ -97,8 +102,8 @@ def _run_with(
     """Copy test files next to a rule file (default: the exported one with TEAM_BUDGETS) and
     run promtool."""
     promtool = find_tool("promtool", PROMETHEUS_HINT)
-    export_recording_rules(directory)
-    export_alerts(directory)
+    export_recording_rules(directory, load_pricing())
+    export_alerts(directory, load_pricing())
     document = rule_file_document or _mirror(TESTED_THRESHOLDS)
     exported = yaml.safe_load((directory / ALERT_RULE_FILE).read_text(encoding="utf-8"))
     # The team budgets add rules and change nothing else in what the export writes.
@@ -219,5 +224,7 @@ def test_export_cli_writes_a_rule_file_promtool_accepts(tmp_path: Path) -> None:
         [promtool, "check", "rules", str(written)], capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    default_rules = [r for r in alert_rules(AlertThresholds()) if r.datasource == "prometheus"]
+    default_rules = [
+        r for r in alert_rules(AlertThresholds(), load_pricing()) if r.datasource == "prometheus"
+    ]
     assert f"{len(default_rules)} rules found" in check.stdout

@@ -35,7 +35,7 @@ CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 FOLDER = "grafana:oss/folder:Folder"
 RUNBOOKS = Path(__file__).resolve().parent.parent / "docs" / "runbooks.md"
-DEFAULT_RULES = alert_rules(AlertThresholds())
+DEFAULT_RULES = alert_rules(AlertThresholds(), load_pricing())
 
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/planted-slack-secret"
 WEBHOOK_TOKEN = "planted-webhook-bearer-token"
@@ -236,7 +236,7 @@ def test_every_rule_has_a_runbook_section() -> None:
 
 
 def test_the_runbooks_name_panels_that_exist() -> None:
-    dashboards = {model["title"]: model for model in render_all().values()}
+    dashboards = {model["title"]: model for model in render_all(load_pricing()).values()}
     text = " ".join(RUNBOOKS.read_text(encoding="utf-8").split())
     bold = re.findall(r"\*\*(.+?)\*\*", text)
     references = [span.split(" > ", 1) for span in bold if " > " in span]
@@ -247,7 +247,7 @@ def test_the_runbooks_name_panels_that_exist() -> None:
 
 
 def test_each_rule_links_its_panel_by_title_resolved_at_declaration(local_plan: Plan) -> None:
-    dashboards = render_all()
+    dashboards = render_all(load_pricing())
     rules = rules_of(local_plan)
     for expected in DEFAULT_RULES:
         notes = rules[expected.title]["annotations"]
@@ -284,7 +284,7 @@ def test_a_dashboard_not_in_the_program_gets_a_plain_link() -> None:
 
 
 def test_rule_data_is_what_the_rule_groups_hold(local_plan: Plan) -> None:
-    entries = rule_data()
+    entries = rule_data(load_pricing())
     assert {e["ruleTitle"] for e in entries} == {r.title for r in DEFAULT_RULES}
     for title, rule in rules_of(local_plan).items():
         declared = [{**d, "model": json.loads(d["model"])} for d in rule["datas"]]

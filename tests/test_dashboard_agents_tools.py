@@ -19,9 +19,10 @@ from tools.telemetry import catalog
 from tools.telemetry.events import ClaudeCodeEvent, ClaudeCodeSpan
 from tools.telemetry.simulate import simulate_claude_code
 from vocabulary import filters, measures, names
+from vocabulary.pricing import load_pricing
 
 DAY = 86_400.0
-BOARD = render_all()[agents_tools.UID]
+BOARD = render_all(load_pricing())[agents_tools.UID]
 
 
 @cache

@@ -24,6 +24,7 @@ from tools.telemetry.events import ClaudeCodeEvent, Measurement, Traffic
 from tools.telemetry.pricing import PRICES
 from tools.telemetry.simulate import simulate
 from tools.telemetry.storage import export_ticks
+from vocabulary.pricing import load_pricing
 
 DAY = 86_400.0
 HOUR = 3600.0
@@ -107,7 +108,7 @@ LOKI_PANELS = {
 
 @pytest.fixture(scope="module")
 def model() -> dict[str, Any]:
-    return render(cc.build())
+    return render(cc.build(load_pricing()))
 
 
 def rows(model: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -11,16 +11,20 @@ counts exactly. A sub-day window is compared with what the exporters had reporte
 from __future__ import annotations
 
 import bisect
+import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 import yaml
 
 from components.datasources import SCRAPE_INTERVAL
+from dashboards import claude_code as cc
 from dashboards import cost_tokens as ct
 from dashboards.panels import PICKER_RANGE, render
 from tests.support.datasets import shared_dataset
@@ -41,8 +45,11 @@ from vocabulary.pricing import (
     derived_cost,
     load_pricing,
     parse_pricing,
+    price_table,
+    price_time,
+    recorded_token_cost,
 )
-from vocabulary.recording import raw_spend
+from vocabulary.recording import raw_spend, recording_rules
 
 DAY = 86_400.0
 HOUR = 3600.0
@@ -97,24 +104,48 @@ def test_a_price_change_changes_the_queries_and_their_descriptions(tmp_path: Pat
     after = derived_cost(
         CLAUDE_CODE_TOKENS, PICKER_RANGE, token_types=["cacheCreation"], table=changed
     )
-    # Sonnet 4.5's term changes; Sonnet 4.6's, at the same price, stays.
-    assert before.count("* 3.75 / 1e6") == after.count("* 3.75 / 1e6") + 1
-    assert "* 4.5 / 1e6" in after and "* 4.5 / 1e6" not in before
+    # Sonnet 4.5's row of the price table changes; Sonnet 4.6's, at the same price, stays.
+    assert before.count("vector(3.75)") == after.count("vector(3.75)") + 1
+    assert "vector(4.5)" in after and "vector(4.5)" not in before
+    recorded = {rule.record: rule.expr for rule in recording_rules(changed)}
+    assert "vector(4.5)" in recorded[names.CLAUDE_CODE_TOKEN_COST_RECORD]
+    description = json.dumps(render(cc.build(changed)))
+    assert "cache write $4.5" in description and "cache write $4.5" not in json.dumps(
+        render(cc.build(load_pricing()))
+    )
 
 
-def test_derived_cost_skips_free_token_types_and_keeps_the_labels_or_needs() -> None:
-    query = derived_cost(GENAI_TOKENS, PICKER_RANGE, ["service_name"], table=load_pricing())
+def _price_rows(table_expr: str, type_label: str) -> dict[str, set[str]]:
+    """Token type -> the pricing entries price_table() has a row for."""
+    rows: dict[str, set[str]] = {}
+    groups = table_expr.split(f', "{type_label}", "')
+    for rows_text, following in pairwise(groups):
+        token_type = following.split('"', 1)[0]
+        rows[token_type] = set(re.findall(rf'"{names.PRICE_ENTRY}", "([^"]+)"', rows_text))
+    return rows
+
+
+def test_the_price_table_skips_free_token_types_and_the_join_keeps_the_labels_sum_needs() -> None:
+    table = load_pricing()
+    rows = _price_rows(price_table(GENAI_TOKENS, table), names.APP_TOKEN_TYPE)
+    models = {price.model for price in table.models}
+    # agento11y and 2026 apps report cache types, priced at their columns; OpenAI charges
+    # nothing for cache writes, so its models have no such row.
+    assert rows["input"] == rows["output"] == rows["cache_read"] == models
+    assert rows["cache_write"] == {p.model for p in table.models if p.provider != "openai"}
+    query = derived_cost(GENAI_TOKENS, PICKER_RANGE, ["service_name"], table=table)
     assert query.startswith("sum by (service_name) (")
-    assert "gen_ai_token_type" in query and "gen_ai_response_model" in query
-    # agento11y apps report cache types, priced at their columns; OpenAI charges nothing for
-    # cache writes, so its models get no such term.
-    assert 'gen_ai_token_type="cache_read", gen_ai_response_model=~"claude' in query
-    assert 'gen_ai_token_type="cache_write", gen_ai_response_model=~"gpt' not in query
-    assert 'gen_ai_token_type="cache_write", gen_ai_response_model=~"claude' in query
+    growth = "sum by (service_name, gen_ai_response_model, gen_ai_token_type) ("
+    assert growth in query
+    assert f"group_left() {price_table(GENAI_TOKENS, table, at=price_time(PICKER_RANGE))}" in query
+    # One label_replace per entry tags a series with the entry whose pattern takes its model.
+    for price in table.models:
+        tag = f'"{names.PRICE_ENTRY}", "{price.model}", "gen_ai_response_model", "{price.match}")'
+        assert query.count(tag) == 1, price.model
 
 
 def test_dashboard_uses_only_its_two_datasource_variables() -> None:
-    model = render(ct.build())
+    model = render(ct.build(load_pricing()))
     variables = {v["name"]: v["type"] for v in model["templating"]["list"]}
     assert variables == {
         "ds_prometheus": "datasource",
@@ -491,7 +522,9 @@ def test_apps_without_a_cost_metric_are_priced_from_their_tokens(
 def test_claude_code_cost_derived_from_tokens_matches_its_cost_metric(
     dataset: QueryDataset, calls: list[Call]
 ) -> None:
-    derived = derived_cost(CLAUDE_CODE_TOKENS, PICKER_RANGE, ["model"], table=load_pricing())
+    """The recorded priced windows (derived_cost() of each 5-minute window, priced from the
+    table) add up to what Claude Code billed."""
+    derived = recorded_token_cost(CLAUDE_CODE_TOKENS, PICKER_RANGE, ["model"])
     claude_code = [c for c in calls if c.source in CLAUDE_CODE_SERVICES]
     measured = by(dataset.instant(derived, whole(dataset)), "model")
     assert_close(measured, total(claude_code, lambda c: c.model, cost))

@@ -34,6 +34,7 @@ from tools.querylab.prometheus import (
 )
 from tools.querylab.walker import Query, dashboard_queries
 from vocabulary import filters, measures, names
+from vocabulary.pricing import load_pricing
 
 DAY = 86_400.0
 STACK_HEALTH = "llm-stack-health"
@@ -54,7 +55,7 @@ Parse = Callable[[str], Mapping[str, Any]]
 
 @pytest.fixture(scope="module")
 def dashboards() -> dict[str, dict[str, Any]]:
-    return render_all()
+    return render_all(load_pricing())
 
 
 @pytest.fixture(scope="module")
@@ -363,7 +364,9 @@ def test_one_source_sees_that_sources_spend(dataset: QueryDataset, total_cost: Q
 
 def test_alert_rules_take_no_dashboard_variable() -> None:
     """Alert rules run without a dashboard: none of their queries names a filter variable."""
-    texts = [json.dumps(rule, default=repr) for rule in alert_rules(AlertThresholds())]
+    texts = [
+        json.dumps(rule, default=repr) for rule in alert_rules(AlertThresholds(), load_pricing())
+    ]
     assert len(texts) > 20
     for choice in filters.FILTERS:
         reference = re.compile(r"\$\{?" + choice.variable + r"\b")

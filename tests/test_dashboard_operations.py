@@ -25,6 +25,7 @@ from tools.querylab.prometheus import QueryContext, QueryDataset, Series
 from tools.telemetry.catalog import DURATION_BUCKETS, SPANMETRICS_BUCKETS
 from tools.telemetry.events import AppRequest, ClaudeCodeProcess, Traffic
 from tools.telemetry.simulate import simulate
+from vocabulary.pricing import load_pricing
 
 pytestmark = pytest.mark.query
 
@@ -374,7 +375,7 @@ def test_a_fixed_window_is_named_in_the_panel_title() -> None:
     """The time picker governs every panel, except one whose title names its own window. The
     active-session lookback is not a range but a "still exporting" test, so it is exempt."""
     for module in OPERATIONS_DASHBOARDS:
-        for panel in render(module.build())["panels"]:
+        for panel in render(module.SPEC.build(load_pricing()))["panels"]:
             for target in panel.get("targets", []):
                 for window in FIXED_WINDOW.findall(target.get("expr", "")):
                     if f"[{window}]" != agent_sessions.ACTIVE_WINDOW:
@@ -383,6 +384,6 @@ def test_a_fixed_window_is_named_in_the_panel_title() -> None:
 
 def test_latency_percentile_panels_link_exemplars_to_traces() -> None:
     for module in (mission_control, traces_latency):
-        for panel in render(module.build())["panels"]:
+        for panel in render(module.SPEC.build(load_pricing()))["panels"]:
             if panel["type"] == "timeseries" and re.search(r"P95", panel["title"]):
                 assert all(target.get("exemplar") for target in panel["targets"]), panel["title"]

@@ -30,6 +30,7 @@ from dashboards.panels import (
 )
 from tools.export import export_dashboards
 from tools.synth import Plan, synth
+from vocabulary.pricing import load_pricing
 
 FIXED_UIDS = {"prometheus", "loki", "tempo"}
 VARIABLE_UIDS = {"${ds_prometheus}", "${ds_loki}", "${ds_tempo}"}
@@ -107,7 +108,7 @@ DASHBOARD_UIDS = [spec.uid for spec in DASHBOARDS]
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, dict[str, Any]]:
-    return render_all()
+    return render_all(load_pricing())
 
 
 @pytest.mark.parametrize("uid", DASHBOARD_UIDS)
@@ -141,7 +142,7 @@ def test_dashboard_and_folder_uids_are_unique() -> None:
 
 
 def test_export_writes_what_pulumi_applies(tmp_path: Path) -> None:
-    written = export_dashboards(tmp_path)
+    written = export_dashboards(tmp_path, load_pricing())
     assert sorted(p.name for p in written) == sorted(f"{uid}.json" for uid in DASHBOARD_UIDS)
     plan: Plan = synth("local")
     declared = {

@@ -21,7 +21,7 @@ from tools import pricing as pricing_command
 from tools.querylab.prometheus import QueryDataset
 from tools.telemetry.scenario import DAY, Scenario
 from vocabulary import measures
-from vocabulary.pricing import CLAUDE_CODE_TOKENS, PriceKind, derived_cost, load_pricing
+from vocabulary.pricing import CLAUDE_CODE_TOKENS, PriceKind, load_pricing, recorded_token_cost
 from vocabulary.windows import Window
 
 pytestmark = pytest.mark.query
@@ -64,9 +64,7 @@ def test_each_day_s_cache_reads_are_priced_at_that_day_s_price(month: QueryDatas
     table = load_pricing()
     price = table.price_of(SONNET)
     assert price is not None and price.changed(PriceKind.CACHE_READ)
-    query = derived_cost(
-        CLAUDE_CODE_TOKENS, Window("1d"), ["model"], token_types=["cacheRead"], table=table
-    )
+    query = recorded_token_cost(CLAUDE_CODE_TOKENS, Window("1d"), ["model"], ["cacheRead"])
     tokens = month.totals.claude_code_tokens_by_type_model_day
     checked = {"before": 0, "after": 0}
     for day in days_of(month):
@@ -87,7 +85,7 @@ def test_each_day_s_derived_cost_is_what_claude_code_billed_that_day(
 ) -> None:
     """Every token type at the table's dated prices against Claude Code's own cost, which the
     generator charges at the prices of the request's day."""
-    query = derived_cost(CLAUDE_CODE_TOKENS, Window("1d"), ["model"], table=load_pricing())
+    query = recorded_token_cost(CLAUDE_CODE_TOKENS, Window("1d"), ["model"])
     billed = month.totals.claude_code_cost_by_model_day
     for day in days_of(month):
         truth = billed.get((SONNET, day.isoformat()), 0.0)
@@ -96,7 +94,7 @@ def test_each_day_s_derived_cost_is_what_claude_code_billed_that_day(
 
 
 def test_the_month_adds_up_at_each_day_s_price(month: QueryDataset) -> None:
-    query = derived_cost(CLAUDE_CODE_TOKENS, Window("30d"), ["model"], table=load_pricing())
+    query = recorded_token_cost(CLAUDE_CODE_TOKENS, Window("30d"), ["model"])
     measured = by_model(month, query, month.end + 600)
     truth = month.totals.claude_code_cost_by_model[SONNET]
     assert measured[SONNET] == pytest.approx(truth, rel=REL)
@@ -106,7 +104,11 @@ def test_the_month_adds_up_at_each_day_s_price(month: QueryDataset) -> None:
 
 
 def unpriced_rule_expr() -> str:
-    (rule,) = [r for r in alert_rules(AlertThresholds()) if r.uid == "llm-o11y-unpriced-model"]
+    (rule,) = [
+        r
+        for r in alert_rules(AlertThresholds(), load_pricing())
+        if r.uid == "llm-o11y-unpriced-model"
+    ]
     return rule.threshold.promql(rule.query)
 
 
@@ -128,7 +130,9 @@ def test_the_unpriced_models_panel_shows_the_app_s_tokens(
     spend = month.server.query(measures.spend(Window(whole), ["model"]), at)
     assert UNPRICED[1] not in {s["metric"].get("model") for s in spend}
     # The panel reads exactly these measures over the picker's range.
-    assert measures.unpriced_tokens("[$__range]", load_pricing()) == cost_tokens.UNPRICED_TOKENS
+    assert measures.unpriced_tokens("[$__range]", load_pricing()) == cost_tokens.unpriced_tokens(
+        load_pricing()
+    )
 
 
 def test_the_unpriced_model_alert_fires_on_the_app_and_stays_quiet_without_it(

@@ -6,8 +6,10 @@ tokens priced at their own prices and reasoning once, as part of output."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import yaml
 
 from dashboards import api, traces_latency
 from dashboards.panels import PICKER_RANGE
@@ -15,7 +17,10 @@ from tests.support.datasets import shared_dataset
 from tools.querylab.prometheus import QueryContext, QueryDataset
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import APP_PROFILES, simulate_apps
+from tools.telemetry.truth import utc_day
 from vocabulary import measures, names
+from vocabulary.pricing import PRICING_FILE, PriceKind, PricingTable, parse_pricing
+from vocabulary.recording import RECORD_WINDOW, SPEND
 
 pytestmark = pytest.mark.query
 
@@ -108,3 +113,60 @@ def test_calls_and_failures_count_every_generation(dataset: QueryDataset) -> Non
             assert measured[service] == pytest.approx(n, rel=0.01), (service, matchers)
     shares = dataset.instant(api.llm_error_percent_by_service("[2d]"), context)
     assert {row["metric"][names.SERVICE] for row in shares} == set(CONVENTIONS)
+
+
+# --- a price change under an app on the 2026 conventions ----------------------------------------
+
+RESEARCH_AGENT = "research-agent"  # 2026 conventions, tokens only, on Sonnet 4.5
+SONNET_4_5 = "claude-sonnet-4-5-20250929"
+NEW_PRICES = {"input": 6.0, "output": 12.0, "cache_read": 0.9, "cache_write": 2.0}
+
+
+def _table_with_a_price_change(day: date) -> PricingTable:
+    """configs/pricing.yaml with Sonnet 4.5's every price changed from midnight UTC of `day`."""
+    document = yaml.safe_load(PRICING_FILE.read_text(encoding="utf-8"))
+    (entry,) = [e for e in document["models"] if e["model"] == SONNET_4_5]
+    entry["earlier"] = [{"effective": None, **{kind: entry[kind] for kind in NEW_PRICES}}]
+    entry.update(NEW_PRICES, effective=day.isoformat())
+    return parse_pricing(document)
+
+
+def _tokens_by_day(service: str) -> dict[str, dict[PriceKind, int]]:
+    """The app's billed tokens by UTC day of the call's end and pricing column."""
+    _processes, requests = simulate_apps(EVERY_GENERATION)
+    found: dict[str, dict[PriceKind, int]] = defaultdict(lambda: defaultdict(int))
+    for request in requests:
+        llm = request.llm
+        if request.process.service != service or llm.error_type:
+            continue
+        day = found[utc_day(llm.start + llm.duration)]
+        day[PriceKind.INPUT] += llm.input_tokens  # without the cached tokens
+        day[PriceKind.OUTPUT] += llm.output_tokens  # reasoning included
+        day[PriceKind.CACHE_READ] += llm.cache_read_tokens
+        day[PriceKind.CACHE_WRITE] += llm.cache_write_tokens
+    return found
+
+
+def test_a_2026_app_s_tokens_are_priced_at_each_day_s_price(dataset: QueryDataset) -> None:
+    """The spend rule, evaluated every 5 minutes as the ruler records it, with a table whose
+    prices for the app's model change between the two days: each day's windows add up to that
+    day's tokens at that day's prices, where today's flat price would be far off the first."""
+    first = datetime.fromtimestamp(dataset.scenario.start, UTC).date()
+    change = first + timedelta(days=1)
+    table = _table_with_a_price_change(change)
+    price = table.price_of(SONNET_4_5)
+    assert price is not None and all(price.changed(kind) for kind in PriceKind)
+    rule = SPEND.raw(f'{{{names.SERVICE}="{RESEARCH_AGENT}"}}', RECORD_WINDOW, table)
+    tokens = _tokens_by_day(RESEARCH_AGENT)
+    for day in (first, change):
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        # The windows recorded in (midnight, next midnight] are the day's (measures.spend_today).
+        windows = dataset.server.query_range(rule, midnight + 300, midnight + DAY, 300)
+        measured = sum(float(v) for series in windows for _t, v in series["values"])
+        counted = tokens[day.isoformat()]
+        truth = sum(n * price.price_on(kind, day) for kind, n in counted.items()) / 1e6
+        flat = sum(n * price.price(kind) for kind, n in counted.items()) / 1e6
+        assert truth > 0
+        assert measured == pytest.approx(truth, rel=0.01), day
+        # Today's price, what the 2026 counters were priced at before, misprices the first day.
+        assert (abs(flat - truth) > 0.3 * truth) == (day < change), day

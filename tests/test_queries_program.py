@@ -4,9 +4,9 @@ TraceQL query parses with Grafana's grammar. Queries about models without a pric
 where every model is priced (the fixture): they must return data on the month of
 tests/test_prices_over_time.py, which has an app on an unpriced model.
 
-Dashboards arrive as `dashboards.render_all()` (uid -> dashboard JSON model) and alert rules as
-`components.alerting.rule_data()` (Grafana rule `data` entries, each tagged with its rule title
-under `ruleTitle`).
+Dashboards arrive as `dashboards.render_all(table)` (uid -> dashboard JSON model) and alert rules
+as `components.alerting.rule_data(table)` (Grafana rule `data` entries, each tagged with its rule
+title under `ruleTitle`).
 """
 
 import pytest
@@ -18,6 +18,7 @@ from tests.support.datasets import shared_dataset
 from tests.support.grammars import check_grammar
 from tools.querylab.prometheus import QueryDataset
 from tools.querylab.walker import Query, alert_queries, check_prometheus, dashboard_queries
+from vocabulary.pricing import load_pricing
 
 # The Prometheus datasource's timeInterval: Grafana derives $__rate_interval from it.
 DATASOURCE_TIME_INTERVAL = SCRAPE_INTERVAL
@@ -25,8 +26,8 @@ DATASOURCE_TIME_INTERVAL = SCRAPE_INTERVAL
 
 def program_queries() -> list[Query]:
     queries: list[Query] = []
-    queries += dashboard_queries(render_all())
-    entries = rule_data()
+    queries += dashboard_queries(render_all(load_pricing()))
+    entries = rule_data(load_pricing())
     for title in sorted({str(entry["ruleTitle"]) for entry in entries}):
         mine = [entry for entry in entries if entry["ruleTitle"] == title]
         queries += alert_queries(mine, rule_name=f"alert rule {title!r}")

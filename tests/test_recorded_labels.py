@@ -29,6 +29,8 @@ from vocabulary.recording import (
     COUNTERS,
     SPEND,
     SPEND_LABELS,
+    TOKEN_COST,
+    TOKEN_COST_LABELS,
     recording_rules,
 )
 
@@ -37,6 +39,7 @@ Kept = Mapping[str, frozenset[str]]
 KEPT: Kept = {
     **{record: frozenset(counter.kept) for record, counter in COUNTER_BY_RECORD.items()},
     SPEND.record: frozenset(SPEND_LABELS),
+    TOKEN_COST.record: frozenset(TOKEN_COST_LABELS),
     APP_TOKENS.record: frozenset((*APP_TOKEN_LABELS, names.APP_TOKEN_TYPE)),
 }
 # Aggregations whose result keeps every label of their input.
@@ -47,12 +50,12 @@ def all_queries() -> list[tuple[str, str]]:
     """(where, PromQL) of every dashboard target (filters picked), alert rule and report query."""
     found = [
         (query.where, with_picked(query))
-        for query in dashboard_queries(render_all())
+        for query in dashboard_queries(render_all(load_pricing()))
         if query.kind == "prometheus"
     ]
     found += [
         (f"alert {rule.title}", rule.query)
-        for rule in alert_rules(AlertThresholds())
+        for rule in alert_rules(AlertThresholds(), load_pricing())
         if rule.datasource == "prometheus"
     ]
     found += [(f"report {q.name}", q.expr("1d")) for q in ALL_QUERIES if q.source == "prometheus"]

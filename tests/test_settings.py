@@ -11,6 +11,7 @@ import pytest
 from components.settings import SettingsError
 from tests.support import program
 from tools import synth
+from vocabulary.pricing import load_pricing
 
 MALFORMED: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     (
@@ -201,11 +202,11 @@ def test_team_budgets_declare_one_rule_per_period_naming_each_team() -> None:
         "payments": {"dailyUsd": 20, "monthlyUsd": 400},
     }
     settings = parse_settings({"alerting": {"thresholds": {"teamBudgets": budgets}}}, set())
-    rules = {r.uid: r for r in alert_rules(settings.alerting.thresholds)}
+    rules = {r.uid: r for r in alert_rules(settings.alerting.thresholds, load_pricing())}
     daily, monthly = rules["llm-o11y-team-daily-spend"], rules["llm-o11y-team-monthly-spend"]
     assert 'label_replace(vector(40), "spending_team", "platform", "", "")' in daily.query
     assert 'label_replace(vector(400), "spending_team", "payments", "", "")' in monthly.query
     assert "{{ $labels.spending_team }}" in daily.description
     assert "llm-o11y-team-daily-spend" not in {
-        r.uid for r in alert_rules(parse_settings({}, set()).alerting.thresholds)
+        r.uid for r in alert_rules(parse_settings({}, set()).alerting.thresholds, load_pricing())
     }

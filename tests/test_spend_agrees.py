@@ -25,6 +25,7 @@ from tools.telemetry.events import Traffic
 from tools.telemetry.scenario import DAY, Scenario
 from tools.telemetry.simulate import simulate
 from tools.telemetry.storage import export_ticks
+from vocabulary.pricing import load_pricing
 
 pytestmark = pytest.mark.query
 
@@ -68,7 +69,7 @@ def truth(dataset: QueryDataset, start: float, end: float) -> float:
 
 def spend_today_panel(dataset: QueryDataset, now: float) -> float:
     """The panel as Grafana runs it: its query, over its relative time (now/d -> now)."""
-    models = render_all()
+    models = render_all(load_pricing())
     (panel,) = [p for p in models[cost_tokens.UID]["panels"] if p.get("title") == "Spend today"]
     assert panel["timeFrom"] == "now/d"
     (query,) = [
@@ -86,7 +87,9 @@ def spend_today_panel(dataset: QueryDataset, now: float) -> float:
 
 
 def daily_budget_rule(dataset: QueryDataset, at: float) -> float:
-    (rule,) = [r for r in alert_rules(AlertThresholds()) if r.uid == "llm-o11y-daily-spend"]
+    (rule,) = [
+        r for r in alert_rules(AlertThresholds(), load_pricing()) if r.uid == "llm-o11y-daily-spend"
+    ]
     assert rule.panel.panel_title == "Spend today"
     (entry,) = dataset.server.query(rule.query, at)
     return float(entry["value"][1])

@@ -23,6 +23,7 @@ from tools.telemetry.openmetrics import write_families
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
 from tools.telemetry.storage import stored_families
+from vocabulary.pricing import load_pricing
 
 # Every app profile (apps=6: each GenAI generation) and enough Claude Code for every event.
 SCENARIO = Scenario(days=2, users=5, apps=6, app_days=0.25, tempo_interval=60, scrape_interval=60)
@@ -155,7 +156,7 @@ def test_every_panel_and_report_query_counts_claude_code_desktop_too() -> None:
     from tools.report.queries import ALL_QUERIES
     from vocabulary.names import CLAUDE_CODE_EVENTS, CLAUDE_CODE_SERVICES
 
-    texts = [json.dumps(render_all())] + [query.template for query in ALL_QUERIES]
+    texts = [json.dumps(render_all(load_pricing()))] + [query.template for query in ALL_QUERIES]
     cli_only = re.compile(r'(service_name|job)\\?"?\s*=\s*\\?"claude-code\\?"')
 
     assert CLAUDE_CODE_SERVICES == catalog.CLAUDE_CODE_SERVICES

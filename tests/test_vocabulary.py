@@ -100,7 +100,8 @@ def test_every_recorded_metric_is_a_vocabulary_name() -> None:
 def test_recording_rules_have_valid_names_and_one_group() -> None:
     (group,) = prometheus_rule_file(load_pricing())["groups"]
     records = [rule["record"] for rule in group["rules"]]
-    assert len(records) == len(set(records)) == len(COUNTERS) + 2  # spend, the apps' tokens
+    # spend, Claude Code's priced tokens, the apps' tokens
+    assert len(records) == len(set(records)) == len(COUNTERS) + 3
     assert all(re.fullmatch(r"llm(_[a-z]+)*:[a-zA-Z_]+:increase5m", r) for r in records)
     assert group["interval"] == "5m"
 
@@ -115,6 +116,13 @@ def test_the_raw_form_of_a_recorded_query_reads_the_raw_series() -> None:
     assert 'claude_code_token_usage_tokens_total{type="cacheRead"}[$__interval] offset' in raw
     spend = raw_equivalent(f"sum(sum_over_time({SPEND.record}[1h]))", load_pricing())
     assert "llm:" not in spend and names.CLAUDE_CODE_COST in spend and names.APP_TOKENS in spend
+    priced = raw_equivalent(
+        f'sum(sum_over_time({names.CLAUDE_CODE_TOKEN_COST_RECORD}{{type=~"input"}}[1h]))',
+        load_pricing(),
+    )
+    assert "llm:" not in priced
+    every_type = 'type=~"input|output|cacheRead|cacheCreation"'
+    assert f'{names.CLAUDE_CODE_TOKENS}{{{every_type}, type=~"input"}}[1h]' in priced
     assert Window("1h").range() == "[1h]"
 
 
@@ -128,7 +136,7 @@ def test_a_window_is_final_before_its_last_minute_arrives(tmp_path: Path) -> Non
     from tools.querylab.binaries import PROMETHEUS_HINT
     from tools.querylab.prometheus import promtool_test_rules
 
-    export_recording_rules(tmp_path)
+    export_recording_rules(tmp_path, load_pricing())
     record = names.record_name(names.CLAUDE_CODE_COST)
     cases = {
         "tests": [

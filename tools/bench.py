@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tools.arguments import OneLineParser, above, at_least
 from tools.querylab.binaries import CACHE_BIN, PROMETHEUS_HINT, REPO_ROOT, locate
@@ -38,6 +39,9 @@ from tools.querylab.prometheus import (
 from tools.querylab.walker import Query, dashboard_queries
 from tools.telemetry.scenario import DAY, Scenario
 from tools.telemetry.truth import Totals
+
+if TYPE_CHECKING:
+    from vocabulary.pricing import PricingTable
 
 CACHE = REPO_ROOT / ".cache" / "bench-datasets"
 RANGES: tuple[tuple[str, float], ...] = (("24h", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY))
@@ -186,18 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def time_rules(dataset: QueryDataset) -> dict[str, float]:
+def time_rules(dataset: QueryDataset, table: PricingTable) -> dict[str, float]:
     """Seconds of one evaluation of every PromQL alert rule and recording rule, at the end of
     the data (what the ruler pays each interval)."""
     from alerts import alert_rules
     from components.settings import AlertThresholds
-    from vocabulary.pricing import load_pricing
     from vocabulary.recording import recording_rules
 
-    rules = [(f"record {r.record}", r.expr) for r in recording_rules(load_pricing())]
+    rules = [(f"record {r.record}", r.expr) for r in recording_rules(table)]
     rules += [
         (f"alert {r.title}", r.query)
-        for r in alert_rules(AlertThresholds())
+        for r in alert_rules(AlertThresholds(), table)
         if r.datasource == "prometheus"
     ]
     seconds = {}
@@ -244,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
     table = load_pricing()
     try:
-        queries = list(dashboard_queries(render_all()))
+        queries = list(dashboard_queries(render_all(table)))
         uids = sorted({q.where.split(" / ")[0].removeprefix("dashboard ") for q in queries})
         uids = [uid for uid in uids if not args.dashboard or uid in args.dashboard]
         print(
@@ -277,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {uid}: {time.monotonic() - began:.0f} s", flush=True)
         print(load_average("after timing"))
         print_report(results, skipped, counts)
-        rules = time_rules(dataset)
+        rules = time_rules(dataset, table)
         print(
             f"\none evaluation of each rule at the end of the data ({len(rules)} rules, "
             f"{sum(rules.values()):.3f} s in all); slowest:"

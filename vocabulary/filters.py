@@ -108,6 +108,7 @@ SERIES_LABELS: Final[Mapping[str, Carried]] = {
         TEAM.variable: names.TEAM,
         MODEL.variable: names.MODEL,
     },
+    names.CLAUDE_CODE_TOKEN_COST_RECORD: _CLAUDE_CODE_BY_MODEL,
     names.APP_TOKENS_RECORD: _APP_BY_MODEL,
 }
 """Series name -> the filters it takes and the label each reads."""

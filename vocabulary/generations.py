@@ -4,8 +4,8 @@ Apps on the 2025 conventions (and Grafana's agento11y SDK) send `gen_ai.client.t
 with a `gen_ai_token_type` label; apps on semantic-conventions-genai (2026) send one counter per
 category, where input counts cached tokens and output counts reasoning (docs/telemetry.md). Both
 become one label set here: `gen_ai_token_type` input (not cached), cache_read, cache_write and
-output (reasoning included, as providers bill it), so every category is counted once and each is
-priced at its own column of the pricing table.
+output (reasoning included, as providers bill it), so every category is counted once; spend
+prices each at its own column of the pricing table (vocabulary/recording.py's raw_spend()).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Final
 
 from vocabulary import names
-from vocabulary.pricing import PriceKind, PricingTable, format_price
 from vocabulary.windows import Window, observed_increase
 
 # The 2026 counter of each token category (fresh input is derived: input minus both caches).
@@ -46,10 +45,17 @@ def _inference_sum(
 
 
 def _fresh_input(window: Window | str, by: str, matchers: Sequence[str] = ()) -> str:
-    """2026 input minus the cached tokens in it; a missing cache counter counts as 0."""
-    total = _inference_sum("input", window, by, matchers)
-    cached = [_inference_sum(kind, window, by, matchers) for kind in ("cache_read", "cache_write")]
-    return f"({total} - ({cached[0]} or {total} * 0) - ({cached[1]} or {total} * 0))"
+    """2026 input minus the cached tokens in it, each counter read once: the three sums told
+    apart by a `part` label and added up, so a missing cache counter counts as 0."""
+    parts = [
+        f'label_replace({counted}, "part", "{part}", "", "")'
+        for part, counted in (
+            ("input", _inference_sum("input", window, by, matchers)),
+            ("cache_read", f"-{_inference_sum('cache_read', window, by, matchers)}"),
+            ("cache_write", f"-{_inference_sum('cache_write', window, by, matchers)}"),
+        )
+    ]
+    return f"sum by ({by}) ({' or '.join(parts)})"
 
 
 def tokens(window: Window | str, by: Sequence[str], matchers: str = "") -> str:
@@ -71,27 +77,3 @@ def tokens(window: Window | str, by: Sequence[str], matchers: str = "") -> str:
         for kind in COUNTED_TOKEN_TYPES
     ]
     return "(" + " or ".join([generation_2025, *generation_2026]) + ")"
-
-
-def inference_cost(
-    window: Window | str, by: Sequence[str], table: PricingTable, matchers: str = ""
-) -> str:
-    """USD of the 2026 counters by `by`: every input token at the input price, then the cached
-    ones corrected to their cache prices, output (reasoning included) at the output price."""
-    inner = ", ".join(dict.fromkeys([*by, names.APP_MODEL]))
-    terms = []
-    for price in table.models:
-        model = f'{names.APP_MODEL}=~"{price.match}"'
-        input_price = price.price(PriceKind.INPUT)
-        rates = {
-            "input": input_price,
-            "cache_read": price.price(PriceKind.CACHE_READ) - input_price,
-            "cache_write": price.price(PriceKind.CACHE_WRITE) - input_price,
-            "output": price.price(PriceKind.OUTPUT),
-        }
-        for kind, rate in rates.items():
-            if rate == 0:
-                continue
-            counted = _inference_sum(kind, window, inner, [model, matchers])
-            terms.append(_set_type(f"{counted} * {format_price(rate)} / 1e6", kind))
-    return f"sum by ({', '.join(by)}) (" + " or ".join(terms) + ")"

@@ -95,6 +95,9 @@ COST_CENTER: Final = "cost_center"
 SPENDING_TEAM: Final = "spending_team"
 BUDGET_USD: Final = "budget_usd"
 SESSION: Final = "session_id"
+# The pricing-table entry (its `model`) a token series is priced by: the key a token count and
+# the price table built in PromQL join on (vocabulary/pricing.py).
+PRICE_ENTRY: Final = "price_entry"
 ERROR_TYPE: Final = "error_type"
 # Who made a Claude Code request (2026 attributes on the cost and token counters and the request
 # events; absent where they do not apply): main, subagent or auxiliary; which subagent, skill,
@@ -123,6 +126,8 @@ def record_name(metric: str, dimensions: tuple[str, ...] = ()) -> str:
 
 
 SPEND_RECORD: Final = f"llm:spend_usd:increase{RECORD_INTERVAL}"
+# Claude Code's tokens priced from the pricing table at the time of recording, by token type.
+CLAUDE_CODE_TOKEN_COST_RECORD: Final = f"llm:claude_code_token_cost_usd:increase{RECORD_INTERVAL}"
 # The apps' tokens of every GenAI generation, by gen_ai_token_type input (not cached),
 # cache_read, cache_write and output (reasoning included).
 APP_TOKENS_RECORD: Final = f"llm:gen_ai_tokens:increase{RECORD_INTERVAL}"

@@ -1,15 +1,18 @@
 """The pricing table (configs/pricing.yaml) and the PromQL that derives cost from token counts.
 
-A derived cost is a per-model `or`-chain: for each priced model and token type, the tokens
-counted in the window times that model's price for that type. Each term keeps the model and
-token-type labels, so `or` unions the terms instead of dropping one, and an outer `sum` adds
-them up. Changing a price in the YAML changes these queries and the descriptions that quote
-the price; nothing else.
+A derived cost is one join: the tokens counted once per series, each series tagged with its
+pricing entry (`with_price_entry()`: a label_replace per entry, on the model label), times the
+pricing table written as PromQL series (`price_table()`: one per entry and token type), matched
+on the entry and the token type, then summed. A model the table does not price has no entry
+and adds nothing. Changing a price in the YAML changes these queries and the descriptions that
+quote the price; nothing else. The table is passed in (`load_pricing()` once, by the program
+or a tool), never read when a module is imported.
 
 A price that changed is a scalar of the evaluation time (`price_at_time()`): the old price
-plus the change times `time() >= bool <date>`. A recording rule prices each 5-minute window at
-the price of its time, and a range read from the recorded windows multiplies each window by
-its own price (a subquery visiting each window once), so history keeps the price of its day.
+plus the change times `<time> >= bool <date>`, the time being the window's last second
+(`price_time()`). A recording rule prices each 5-minute window at the price of its day, and a
+range reads the recorded priced windows (`recorded_token_cost()`, vocabulary/recording.py's
+spend), so history keeps the price of its day.
 """
 
 from __future__ import annotations
@@ -96,9 +99,30 @@ def _midnight(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
-def price_at_time(price: ModelPrice, kind: PriceKind) -> str:
-    """PromQL: the price of `kind` at the evaluation time, a scalar (from midnight UTC of each
-    change), e.g. `(0.2 + -0.1 * (time() >= bool 1791331200))`."""
+_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def price_time(window: Window | str) -> str:
+    """PromQL: the time whose prices `window`'s tokens are charged at, its last second: a
+    recorded window ((t - 6m, t - 1m]) is priced a minute and a second before it is recorded,
+    so the one that ends at midnight keeps its day's price. A window shifted by a dashboard
+    variable is priced at the evaluation time."""
+    offset = Window.of(window).offset
+    if offset is None:
+        return "time() - 1"
+    literal = re.fullmatch(r"(-?)(\d+)([smhdwy])", offset)
+    if literal is None:
+        return "time()"
+    sign, amount, unit = literal.groups()
+    seconds = int(amount) * _SECONDS[unit] * (-1 if sign else 1)
+    before = seconds + 1
+    return f"time() - {before}" if before > 0 else f"time() + {-before}"
+
+
+def price_at_time(price: ModelPrice, kind: PriceKind, at: str = "time()") -> str:
+    """PromQL: the price of `kind` at `at` (a scalar of the evaluation time, by default the
+    evaluation time), from midnight UTC of each change, e.g.
+    `(0.2 + -0.1 * (time() >= bool 1791331200))`."""
     history = price.history(kind)
     if len(history) == 1:
         return format_price(history[0][1])
@@ -106,7 +130,7 @@ def price_at_time(price: ModelPrice, kind: PriceKind) -> str:
     for (_, before), (start, after) in pairwise(history):
         assert start is not None  # only the oldest period may start at launch (parse_pricing)
         steps.append(
-            f"{format_price(round(after - before, 9))} * (time() >= bool {_midnight(start)})"
+            f"{format_price(round(after - before, 9))} * ({at} >= bool {_midnight(start)})"
         )
     return f"({' + '.join(steps)})"
 
@@ -226,31 +250,8 @@ class TokenCounter:
     model_label: str
     prices: Mapping[str, PriceKind]  # token type label value -> pricing column
     providers: tuple[str, ...] | None = None  # only these providers' models can appear
-
-    def increase(self, matchers: str, window: Window | str, recorded: bool) -> str:
-        # `matchers` is the inside of a selector's braces.
-        """Growth per series in `window`: from the recorded windows, or from the raw series
-        (what the recording rules themselves read)."""
-        if recorded:
-            record = names.record_name(self.metric)
-            return f"sum_over_time({record}{{{matchers}}}{Window.of(window).range()})"
-        return observed_increase(f"{self.metric}{{{matchers}}}", window)
-
-    def priced(
-        self, matchers: str, window: Window | str, recorded: bool, inner: str, price: str
-    ) -> str:
-        """USD per `inner` label set of the growth in `window` at `price` (PromQL, per million
-        tokens), which may be a scalar of time(). From the recorded windows each window is
-        multiplied by the price of its own time: a subquery stepping by the recording
-        interval visits each recorded window once, as measures.spend_today() does."""
-        if not recorded or not price.startswith("("):
-            growth = self.increase(matchers, window, recorded)
-            return f"sum by ({inner}) ({growth}) * {price} / 1e6"
-        record = names.record_name(self.metric)
-        frame = Window.of(window)
-        offset = f" offset {frame.offset}" if frame.offset else ""
-        per_window = f"sum by ({inner}) ({record}{{{matchers}}}) * {price} / 1e6"
-        return f"sum_over_time(({per_window})[{frame.duration}:{names.RECORD_INTERVAL}]{offset})"
+    # The recorded series of its tokens priced at recording time (vocabulary/recording.py).
+    priced_record: str | None = None
 
 
 CLAUDE_CODE_TOKENS: Final = TokenCounter(
@@ -264,10 +265,12 @@ CLAUDE_CODE_TOKENS: Final = TokenCounter(
         "cacheCreation": PriceKind.CACHE_WRITE,
     },
     providers=("anthropic",),
+    priced_record=names.CLAUDE_CODE_TOKEN_COST_RECORD,
 )
-# gen_ai.client.token.usage: input and output on the 2025 conventions (cached input priced as
-# input); agento11y adds cache_read and cache_write beside a non-cached input. Its reasoning
-# type is part of output, so it has no price of its own.
+# The apps' tokens as generations.tokens() reads both generations: gen_ai.client.token.usage's
+# input and output on the 2025 conventions (cached input priced as input), agento11y's and the
+# 2026 counters' cache_read and cache_write beside a non-cached input. Reasoning is part of
+# output, so it has no price of its own.
 GENAI_TOKENS: Final = TokenCounter(
     names.APP_TOKENS,
     "gen_ai_token_type",
@@ -292,6 +295,114 @@ def _labels(*groups: Sequence[str]) -> str:
     return ", ".join(seen)
 
 
+def _set_label(expr: str, label: str, value: str) -> str:
+    return f'label_replace({expr}, "{label}", "{value}", "", "")'
+
+
+def _priced_types(
+    counter: TokenCounter, table: PricingTable, token_types: Sequence[str] | None
+) -> list[tuple[ModelPrice, str]]:
+    """(entry, token type) pairs with a price: a price that was always zero adds nothing."""
+    types = list(token_types) if token_types is not None else list(counter.prices)
+    pairs = [
+        (price, token_type)
+        for price in table.for_providers(counter.providers)
+        for token_type in types
+        if any(value > 0 for _, value in price.history(counter.prices[token_type]))
+    ]
+    if not pairs:
+        raise PricingError(f"no priced model for {counter.metric} {types}")
+    return pairs
+
+
+def price_table(
+    counter: TokenCounter,
+    table: PricingTable,
+    token_types: Sequence[str] | None = None,
+    at: str = "time()",
+) -> str:
+    """PromQL: the pricing table as series, one per entry and token type with a price, labelled
+    PRICE_ENTRY (the entry's model) and `counter`'s type label, valued in USD per token at the
+    time `at` (price_at_time(): a recording rule keeps the price of its window's time)."""
+    pairs = _priced_types(counter, table, token_types)
+    # One group per token type, its entries told apart by PRICE_ENTRY, so `or` keeps them all.
+    groups = [
+        _set_label(
+            " or ".join(
+                _set_label(
+                    f"vector({price_at_time(price, counter.prices[token_type], at)})",
+                    names.PRICE_ENTRY,
+                    price.model,
+                )
+                for price, priced_type in pairs
+                if priced_type == token_type
+            ),
+            counter.type_label,
+            token_type,
+        )
+        for token_type in dict.fromkeys(priced_type for _, priced_type in pairs)
+    ]
+    return f"(({' or '.join(groups)}) / 1e6)"
+
+
+def with_price_entry(expr: str, model_label: str, prices: Sequence[ModelPrice]) -> str:
+    """`expr` with PRICE_ENTRY set to the entry whose anchored `match` takes the series'
+    `model_label`: a chain of label_replace, one per entry (patterns never overlap, so at most
+    one sets it). A series of a model the table does not price keeps no entry."""
+    for price in prices:
+        expr = (
+            f'label_replace({expr}, "{names.PRICE_ENTRY}", "{price.model}", '
+            f'"{model_label}", "{price.match}")'
+        )
+    return expr
+
+
+def priced_tokens(
+    tokens: str,
+    counter: TokenCounter,
+    table: PricingTable,
+    by: Sequence[str] = (),
+    token_types: Sequence[str] | None = None,
+    at: str = "time()",
+) -> str:
+    """PromQL: USD by `by` of `tokens`, token counts by (at least) `counter`'s model and type
+    labels: each series tagged with its pricing entry and multiplied by that entry's price of
+    its type at `at`. Models absent from the table, and prices that were always zero, add
+    nothing."""
+    tagged = with_price_entry(tokens, counter.model_label, table.for_providers(counter.providers))
+    prices = price_table(counter, table, token_types, at)
+    joined = f"{tagged} * on ({names.PRICE_ENTRY}, {counter.type_label}) group_left() {prices}"
+    grouping = f" by ({_labels(by)})" if by else ""
+    return f"sum{grouping} ({joined})"
+
+
+def _type_matcher(counter: TokenCounter, token_types: Sequence[str] | None, matchers: str) -> str:
+    types = list(token_types) if token_types is not None else list(counter.prices)
+    unknown = [token_type for token_type in types if token_type not in counter.prices]
+    if unknown:
+        raise PricingError(f"{counter.metric} has no priced token type {', '.join(unknown)}")
+    return ", ".join(m for m in (f'{counter.type_label}=~"{"|".join(types)}"', matchers) if m)
+
+
+def recorded_token_cost(
+    counter: TokenCounter,
+    window: Window | str,
+    by: Sequence[str] = (),
+    token_types: Sequence[str] | None = None,
+    matchers: str = "",
+) -> str:
+    """PromQL: USD of the tokens `counter` counted in `window`, summed by `by`, read from its
+    priced record, whose every 5-minute window was priced at that window's price when it was
+    recorded (a plain sum_over_time, however long the window). `token_types` limits it to some
+    types (default: every priced type); `matchers` is the inside of a selector's braces."""
+    if counter.priced_record is None:
+        raise PricingError(f"{counter.metric} has no priced record: use derived_cost()")
+    inside = _type_matcher(counter, token_types, matchers)
+    grouping = f" by ({_labels(by)})" if by else ""
+    span = Window.of(window).range()
+    return f"sum{grouping} (sum_over_time({counter.priced_record}{{{inside}}}{span}))"
+
+
 def derived_cost(
     counter: TokenCounter,
     window: Window | str,
@@ -299,32 +410,16 @@ def derived_cost(
     token_types: Sequence[str] | None = None,
     *,
     table: PricingTable,
-    recorded: bool = True,
     matchers: str = "",
 ) -> str:
-    """PromQL: USD of the tokens `counter` counted in `window`, summed by `by`, at `table`'s
-    prices, each at the price of its time. `token_types` limits it to some types (default:
-    every priced type). Models absent from the table, and prices that were always zero, add
-    nothing."""
-    types = list(token_types) if token_types is not None else list(counter.prices)
+    """PromQL: USD of the tokens `counter` counted in `window` from the raw series, summed by
+    `by`: each series' growth counted once and priced from `table` at the price of the window's
+    last second (price_time(); what a recording rule records). `token_types` limits it to some
+    types (default: every priced type); `matchers` is the inside of a selector's braces."""
+    inside = _type_matcher(counter, token_types, matchers)
     inner = _labels(by, (counter.model_label, counter.type_label))
-    terms = [
-        counter.priced(
-            f'{counter.type_label}="{token_type}", {counter.model_label}=~"{price.match}"'
-            + (f", {matchers}" if matchers else ""),
-            window,
-            recorded,
-            inner,
-            price_at_time(price, counter.prices[token_type]),
-        )
-        for price in table.for_providers(counter.providers)
-        for token_type in types
-        if any(value > 0 for _, value in price.history(counter.prices[token_type]))
-    ]
-    if not terms:
-        raise PricingError(f"no priced model for {counter.metric} {types}")
-    grouping = f" by ({_labels(by)})" if by else ""
-    return f"sum{grouping} (" + " or ".join(terms) + ")"
+    growth = f"sum by ({inner}) ({observed_increase(f'{counter.metric}{{{inside}}}', window)})"
+    return priced_tokens(growth, counter, table, by, token_types, price_time(window))
 
 
 def _quoted(price: ModelPrice, kind: PriceKind) -> str:
@@ -333,11 +428,10 @@ def _quoted(price: ModelPrice, kind: PriceKind) -> str:
 
 def price_list(
     kinds: Sequence[PriceKind],
-    providers: Sequence[str] | None = None,
-    table: PricingTable | None = None,
+    providers: Sequence[str] | None,
+    table: PricingTable,
 ) -> str:
     """A sentence quoting the prices a panel uses, with the table's date and sources."""
-    table = table or load_pricing()
     entries = "; ".join(
         f"{price.model} " + ", ".join(_quoted(price, kind) for kind in kinds)
         for price in table.for_providers(providers)

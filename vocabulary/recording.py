@@ -19,7 +19,10 @@ does not keep.
   database up to `LATE` after its timestamp is still counted.
 - `llm:spend_usd:increase5m` is spend, defined once: Claude Code's cost metric, each app's
   `gen_ai.usage.cost`, and for apps that report only tokens their tokens priced from the pricing
-  table at the time of recording, on either generation of the GenAI conventions.
+  table at the time of recording, on either generation of the GenAI conventions: the tokens
+  counted once per counter and joined with the table (vocabulary/pricing.py).
+- `llm:claude_code_token_cost_usd:increase5m` is Claude Code's tokens priced the same way, by
+  token type, for the panels that show what each type cost.
 - `llm:gen_ai_tokens:increase5m` is the apps' tokens of both generations in one label set
   (vocabulary/generations.py).
 
@@ -35,7 +38,14 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from vocabulary import generations, names
-from vocabulary.pricing import GENAI_TOKENS, PricingTable, derived_cost
+from vocabulary.pricing import (
+    CLAUDE_CODE_TOKENS,
+    GENAI_TOKENS,
+    PricingTable,
+    derived_cost,
+    price_time,
+    priced_tokens,
+)
 from vocabulary.windows import Window, observed_increase
 
 GROUP: Final = "LLM recorded series"
@@ -162,7 +172,8 @@ def raw_spend(
     matchers: str = "",
 ) -> str:
     """USD by `by` over `window` from the raw series: Claude Code's cost metric, else each app's
-    own cost, else (label sets without a cost series) its tokens priced from `table`.
+    own cost, else (label sets without a cost series) its tokens of both generations
+    (generations.tokens(), each counter read once) priced from `table` in one join.
     `matchers` (`{...}`, on labels the raw series carry: service_name, user_email,
     gen_ai_operation_name) narrows every source."""
     grouping = ", ".join(by)
@@ -172,12 +183,9 @@ def raw_spend(
         f"sum by ({grouping}) ({observed_increase(names.CLAUDE_CODE_COST + matchers, window)})"
     )
     own = f"sum by ({', '.join(app_by)}) ({observed_increase(names.APP_COST + matchers, window)})"
-    priced = derived_cost(
-        GENAI_TOKENS, window, app_by, table=table, recorded=False, matchers=matchers.strip("{}")
-    )
-    inference = generations.inference_cost(window, app_by, table, matchers.strip("{}"))
-    apps_by_model = f"({own} or {priced} or {inference})"
-    apps = f"sum by ({grouping}) ({_relabel(apps_by_model, names.MODEL, names.APP_MODEL)})"
+    tokens = generations.tokens(window, app_by, matchers.strip("{}"))
+    priced = priced_tokens(tokens, GENAI_TOKENS, table, app_by, at=price_time(window))
+    apps = f"sum by ({grouping}) ({_relabel(f'({own} or {priced})', names.MODEL, names.APP_MODEL)})"
     return f"({claude_code} or {apps})"
 
 
@@ -195,6 +203,40 @@ class SpendRecord:
 
 
 SPEND: Final = SpendRecord()
+
+# The labels Claude Code's priced tokens are recorded by: what its dashboard groups and filters
+# the per-type cost by.
+TOKEN_COST_LABELS: Final = (
+    names.SERVICE,
+    names.USER,
+    names.TEAM,
+    names.COST_CENTER,
+    names.MODEL,
+    names.TOKEN_TYPE,
+)
+
+
+@dataclass(frozen=True)
+class TokenCostRecord:
+    """Claude Code's tokens priced from the pricing table when recorded, by TOKEN_COST_LABELS:
+    a range's per-type cost is then a sum_over_time() that keeps each window's price."""
+
+    record: str = names.CLAUDE_CODE_TOKEN_COST_RECORD
+
+    def raw(self, matchers: str, window: Window | str, table: PricingTable) -> str:
+        return derived_cost(
+            CLAUDE_CODE_TOKENS,
+            window,
+            TOKEN_COST_LABELS,
+            table=table,
+            matchers=matchers.strip("{}"),
+        )
+
+    def expr(self, table: PricingTable) -> str:
+        return self.raw("", RECORD_WINDOW, table)
+
+
+TOKEN_COST: Final = TokenCostRecord()
 
 # The labels the apps' tokens of every generation are recorded by (besides gen_ai_token_type).
 APP_TOKEN_LABELS: Final = APP_LABELS
@@ -224,7 +266,7 @@ class RecordingRule:
 
 
 def recording_rules(table: PricingTable) -> list[RecordingRule]:
-    rules = (*COUNTERS, SPEND, APP_TOKENS)
+    rules = (*COUNTERS, SPEND, TOKEN_COST, APP_TOKENS)
     return [RecordingRule(rule.record, rule.expr(table)) for rule in rules]
 
 
@@ -246,6 +288,7 @@ def raw_equivalent(expr: str, table: PricingTable) -> str:
         record: counter.raw for record, counter in COUNTER_BY_RECORD.items()
     }
     records[SPEND.record] = lambda matchers, window: SPEND.raw(matchers, window, table)
+    records[TOKEN_COST.record] = lambda matchers, window: TOKEN_COST.raw(matchers, window, table)
     records[APP_TOKENS.record] = APP_TOKENS.raw
     pattern = re.compile(
         r"sum_over_time\((llm\w*:\w+:increase" + INTERVAL + r")(\{[^}]*\})?"
