@@ -41,7 +41,7 @@ STACK_HEALTH = "llm-stack-health"
 # One value per variable that no real label has, so each matcher is traced to its variable.
 PICKED = {choice.variable: f"{choice.variable}picked" for choice in filters.FILTERS}
 # Series whose names say they are LLM telemetry: each must be listed in SERIES_LABELS.
-LLM_PREFIXES = ("claude_code_", "gen_ai_", "http_server_", "traces_", "llm:")
+LLM_PREFIXES = ("claude_code_", "gen_ai_", "http_server_", "traces_", "llm:", "llm_")
 # The labels that could carry each variable's value, for the check against stored series.
 CANDIDATES = {
     filters.SOURCE.variable: {names.SERVICE, "service"},

@@ -29,7 +29,7 @@ CONSUMERS = sorted(
 # Any LLM telemetry metric as Prometheus names it, known to the vocabulary or not.
 METRIC_LIKE = re.compile(
     r"\b(?:claude_code|gen_ai|http_server|traces_spanmetrics|traces_service_graph)_\w+"
-    r"|\bllm:[\w:]+"
+    r"|\bllm\w*:[\w:]+"
 )
 LABEL_NAMES = {
     names.APP_MODEL,
@@ -102,7 +102,7 @@ def test_recording_rules_have_valid_names_and_one_group() -> None:
     records = [rule["record"] for rule in group["rules"]]
     # spend, Claude Code's priced tokens, the apps' tokens
     assert len(records) == len(set(records)) == len(COUNTERS) + 3
-    assert all(re.fullmatch(r"llm:[a-zA-Z_]+:increase5m", r) for r in records)
+    assert all(re.fullmatch(r"llm(_[a-z]+)*:[a-zA-Z_]+:increase5m", r) for r in records)
     assert group["interval"] == "5m"
 
 

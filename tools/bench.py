@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import sys
 import time
@@ -164,6 +165,12 @@ def print_report(results: Results, skipped: dict[str, int], counts: dict[str, in
         print(f"FAILED {uid} {name} {short(where)}: {error}")
 
 
+def load_average(when: str) -> str:
+    """The machine's load (as `uptime` prints it): other work slows every query alike."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {when}: {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m tools.bench",
@@ -246,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{samples:,} samples, {args.users} users, {args.days:g} days; Prometheus {server.url}"
         )
+        print(load_average("before timing"), flush=True)
         results: Results = {}
         skipped: dict[str, int] = {}
         counts: dict[str, int] = {}
@@ -270,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 results[uid][name] = (pair[0], pair[1])
             print(f"  {uid}: {time.monotonic() - began:.0f} s", flush=True)
+        print(load_average("after timing"))
         print_report(results, skipped, counts)
         rules = time_rules(dataset, table)
         print(

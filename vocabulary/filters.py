@@ -100,7 +100,7 @@ _RAW: Final[dict[str, Carried]] = {
 
 SERIES_LABELS: Final[Mapping[str, Carried]] = {
     **_RAW,
-    # A counter's record keeps every label but the per-process ones (vocabulary/recording.py).
+    # Every record of a counter keeps the filter labels its series carry (vocabulary/recording.py).
     **{counter.record: _RAW[counter.metric] for counter in COUNTERS},
     names.SPEND_RECORD: {
         SOURCE.variable: names.SERVICE,

@@ -8,12 +8,13 @@ the labels to keep; `matchers` narrows the recorded series (`{type="cacheRead"}`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Final
 
 from vocabulary import names
 from vocabulary.pricing import PricingTable
-from vocabulary.recording import APP_TOKENS, COUNTER_BY_METRIC, INTERVAL, SPEND
+from vocabulary.recording import APP_TOKENS, INTERVAL, SPEND, counter_record
 from vocabulary.windows import Window
 
 # The recorded series are 5-minute windows: a panel reading them must not step finer.
@@ -24,16 +25,21 @@ def _grouping(by: Sequence[str]) -> str:
     return f" by ({', '.join(by)})" if by else ""
 
 
-def recorded(metric: str, window: Window | str, matchers: str = "") -> str:
-    """Per recorded series, how much `metric` grew in `window` (no sum)."""
-    record = COUNTER_BY_METRIC[metric].record
+_MATCHED_LABEL = re.compile(r"(\w+)\s*(?:=~|!~|!=|=)")
+
+
+def recorded(metric: str, window: Window | str, matchers: str = "", by: Sequence[str] = ()) -> str:
+    """Per recorded series, how much `metric` grew in `window` (no sum), read from the smallest
+    record that keeps the labels of `matchers` and `by` (what the caller sums by)."""
+    needed = {*by, *_MATCHED_LABEL.findall(matchers)}
+    record = counter_record(metric, needed).record
     return f"sum_over_time({record}{matchers}{Window.of(window).range()})"
 
 
 def increase(metric: str, window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
     """How much `metric` grew in `window`, summed by `by`: the counting method of
     vocabulary/__init__.py, read from the recorded windows."""
-    return f"sum{_grouping(by)} ({recorded(metric, window, matchers)})"
+    return f"sum{_grouping(by)} ({recorded(metric, window, matchers, by)})"
 
 
 def per_second(metric: str, by: Sequence[str] = (), matchers: str = "") -> str:
@@ -202,17 +208,20 @@ def app_call_series(suffix: str, matchers: str = "") -> str:
     return "{" + inside + "}"
 
 
-def _both_generations(older: str, newer: str, window: Window | str, matchers: str) -> str:
+def _both_generations(
+    older: str, newer: str, window: Window | str, matchers: str, by: Sequence[str]
+) -> str:
     """Per recorded series, a 2025 histogram's and its 2026 successor's growth side by side (an
     app sends one of the two, so their series never share a label set)."""
-    return f"({recorded(older, window, matchers)} or {recorded(newer, window, matchers)})"
+    both = (recorded(metric, window, matchers, by) for metric in (older, newer))
+    return "({} or {})".format(*both)
 
 
 def app_calls(window: Window | str, by: Sequence[str] = (), matchers: str = "") -> str:
     """The apps' LLM calls (the count of gen_ai.client.operation.duration, or of
     gen_ai.client.inference.duration on the 2026 conventions); `SUCCESSFUL` or `FAILED` narrows
     them."""
-    calls = _both_generations(names.APP_CALLS, names.APP_INFERENCE_CALLS, window, matchers)
+    calls = _both_generations(names.APP_CALLS, names.APP_INFERENCE_CALLS, window, matchers, by)
     return f"sum{_grouping(by)} ({calls})"
 
 
@@ -239,7 +248,9 @@ def error_rate_percent(window: Window | str, by: Sequence[str]) -> str:
 def latency_quantile(quantile: float, window: Window | str, by: Sequence[str] = ()) -> str:
     """The apps' LLM call duration quantile (seconds) over `window`, both generations."""
     labels = [*by, "le"]
-    both = _both_generations(names.APP_CALL_BUCKETS, names.APP_INFERENCE_BUCKETS, window, "")
+    both = _both_generations(
+        names.APP_CALL_BUCKETS, names.APP_INFERENCE_BUCKETS, window, "", labels
+    )
     buckets = f"sum{_grouping(labels)} ({both})"
     return f"histogram_quantile({quantile:g}, {buckets})"
 

@@ -82,7 +82,10 @@ MODEL: Final = "model"  # Claude Code's model; the apps' response model is relab
 APP_MODEL: Final = "gen_ai_response_model"
 APP_REQUEST_MODEL: Final = "gen_ai_request_model"
 OPERATION: Final = "gen_ai_operation_name"
-TOKEN_TYPE: Final = "type"  # Claude Code: input, output, cacheRead, cacheCreation
+# Claude Code's `type`: tokens (input, output, cacheRead, cacheCreation), lines (added,
+# removed), active time (user, cli).
+TOKEN_TYPE: Final = "type"
+DECISION: Final = "decision"  # Claude Code's code edit decisions: accept, reject
 APP_TOKEN_TYPE: Final = "gen_ai_token_type"  # apps: input, output
 USER: Final = "user_email"
 TEAM: Final = "team"
@@ -108,18 +111,18 @@ MCP_TOOL: Final = "mcp_tool_name"
 EFFORT: Final = "effort"
 SPEED: Final = "speed"
 STATUS_CODE: Final = "http_response_status_code"
-# Labels that tell one process of a session or app from another: recording rules sum them away
-# and keep every other label, so a label added later (team, query_source) is kept unasked.
-PER_PROCESS_LABELS: Final = ("session_id", "user_account_uuid", "service_version", "instance")
 
 # --- recorded series (vocabulary/recording.py) ---------------------------------------------------
 
 RECORD_INTERVAL: Final = "5m"
 
 
-def record_name(metric: str) -> str:
-    """A counter's recorded 5-minute windows: `llm:claude_code_cost_usage_USD:increase5m`."""
-    return f"llm:{metric.removesuffix('_total')}:increase{RECORD_INTERVAL}"
+def record_name(metric: str, dimensions: tuple[str, ...] = ()) -> str:
+    """A counter's recorded 5-minute windows, `level:metric:operation`: by the dashboard filters'
+    labels `llm:claude_code_cost_usage_USD:increase5m`, by those and `dimensions` as well
+    `llm_agent_name:claude_code_cost_usage_USD:increase5m`."""
+    level = "_".join(("llm", *dimensions))
+    return f"{level}:{metric.removesuffix('_total')}:increase{RECORD_INTERVAL}"
 
 
 SPEND_RECORD: Final = f"llm:spend_usd:increase{RECORD_INTERVAL}"

@@ -1,10 +1,17 @@
 """Recording rules: each counter counted once per 5-minute window, summed over its processes.
 
 A recorded series `llm:<counter>:increase5m` holds, at each evaluation time t, what the counter's
-series grew in the window (t - 6m, t - 1m] (vocabulary/windows.py's observed_increase), summed
-without the per-process labels (session, instance, version) and keeping every other label. A
-measure over any range is then `sum_over_time()` of the recorded windows, which reads a few
-series per user and model instead of one per session.
+series grew in the window (t - 6m, t - 1m] (vocabulary/windows.py's observed_increase), summed by
+the labels the dashboards filter by (source, user, team, model, and the team's cost centre) and
+those the panels, rules and report group or filter that counter by (token type, decision, error
+type, ...). A measure over any range is then `sum_over_time()` of the recorded windows, which
+reads a few series per user and model instead of one per session. The agents view's breakdowns
+(query source and subagent, skill, plugin, MCP server and tool, effort and speed) each have a
+record of their own, `llm_<dimensions>:<counter>:increase5m`, keeping the filter labels and
+those dimensions only: one record keeping all of them would multiply them into a series per
+combination. measures.recorded() picks the smallest record that keeps the labels a query needs,
+and tests/test_recorded_labels.py fails when a query groups or filters a record by a label it
+does not keep.
 
 - Windows tile: consecutive evaluations 5 minutes apart count every sample once, across counter
   resets (a window with a reset falls back to increase()) and series that start and end.
@@ -26,7 +33,7 @@ recording-rules DIR`) for promtool and for backfilling.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -57,53 +64,101 @@ SPEND_LABELS: Final = (
 )
 
 
-def per_process_sum(expr: str) -> str:
-    return f"sum without ({', '.join(names.PER_PROCESS_LABELS)}) ({expr})"
+# The labels every record of a source's counters keeps (where its series carry them): the
+# dashboard filters' (vocabulary/filters.py) and the team's cost centre.
+CLAUDE_CODE_LABELS: Final = (names.SERVICE, names.USER, names.TEAM, names.COST_CENTER)
+APP_LABELS: Final = (
+    names.SERVICE,
+    names.TEAM,
+    names.COST_CENTER,
+    names.OPERATION,
+    names.APP_MODEL,
+)
+HTTP_LABELS: Final = (names.SERVICE, names.TEAM, names.COST_CENTER)
+# The agents view's breakdowns of Claude Code's cost and tokens, one record each; a subagent's
+# requests are query_source "subagent", which the runaway-subagent rule narrows to.
+AGENT_DIMENSIONS: Final = (
+    (names.QUERY_SOURCE, names.AGENT),
+    (names.SKILL,),
+    (names.PLUGIN,),
+    (names.MCP_SERVER, names.MCP_TOOL),
+    (names.EFFORT, names.SPEED),
+)
 
 
 @dataclass(frozen=True)
 class CounterRecord:
-    """One counter's recorded windows."""
+    """One counter's recorded windows, summed by `labels` (and by `dimensions`, named in the
+    record)."""
 
     metric: str
+    labels: tuple[str, ...]
+    dimensions: tuple[str, ...] = ()
 
     @property
     def record(self) -> str:
-        return names.record_name(self.metric)
+        return names.record_name(self.metric, self.dimensions)
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        return (*self.labels, *self.dimensions)
 
     def raw(self, matchers: str, window: Window | str) -> str:
         """What the recorded series sums to over `window`, computed from the raw series."""
-        return per_process_sum(observed_increase(f"{self.metric}{matchers}", window))
+        increase = observed_increase(f"{self.metric}{matchers}", window)
+        return f"sum by ({', '.join(self.kept)}) ({increase})"
 
     def expr(self, table: PricingTable) -> str:
         return self.raw("", RECORD_WINDOW)
 
 
-COUNTERS: Final = tuple(
-    CounterRecord(metric)
-    for metric in (
-        names.CLAUDE_CODE_COST,
-        names.CLAUDE_CODE_TOKENS,
-        names.CLAUDE_CODE_SESSIONS,
-        names.CLAUDE_CODE_LINES,
-        names.CLAUDE_CODE_COMMITS,
-        names.CLAUDE_CODE_PULL_REQUESTS,
-        names.CLAUDE_CODE_EDIT_DECISIONS,
-        names.CLAUDE_CODE_ACTIVE_TIME,
-        names.APP_COST,
-        names.APP_PRICED_CALLS,
-        names.APP_TOKENS,
-        names.APP_CALLS,
-        names.APP_CALL_DURATION_SUM,
-        names.APP_CALL_BUCKETS,
-        names.APP_INFERENCE_CALLS,
-        names.APP_INFERENCE_DURATION_SUM,
-        names.APP_INFERENCE_BUCKETS,
-        names.HTTP_REQUESTS,
-        names.HTTP_DURATION_SUM,
+def _counters() -> tuple[CounterRecord, ...]:
+    claude_code_by_model = (*CLAUDE_CODE_LABELS, names.MODEL)
+    calls = (*APP_LABELS, names.ERROR_TYPE)
+    kept = {
+        names.CLAUDE_CODE_COST: claude_code_by_model,
+        names.CLAUDE_CODE_TOKENS: (*claude_code_by_model, names.TOKEN_TYPE),
+        names.CLAUDE_CODE_SESSIONS: CLAUDE_CODE_LABELS,
+        names.CLAUDE_CODE_LINES: (*claude_code_by_model, names.TOKEN_TYPE),
+        names.CLAUDE_CODE_COMMITS: CLAUDE_CODE_LABELS,
+        names.CLAUDE_CODE_PULL_REQUESTS: CLAUDE_CODE_LABELS,
+        names.CLAUDE_CODE_EDIT_DECISIONS: (*CLAUDE_CODE_LABELS, names.DECISION),
+        names.CLAUDE_CODE_ACTIVE_TIME: (*CLAUDE_CODE_LABELS, names.TOKEN_TYPE),
+        names.APP_COST: APP_LABELS,
+        names.APP_PRICED_CALLS: APP_LABELS,
+        names.APP_TOKENS: APP_LABELS,
+        names.APP_CALLS: calls,
+        names.APP_CALL_DURATION_SUM: calls,
+        names.APP_CALL_BUCKETS: (*APP_LABELS, "le"),
+        names.APP_INFERENCE_CALLS: calls,
+        names.APP_INFERENCE_DURATION_SUM: calls,
+        names.APP_INFERENCE_BUCKETS: (*APP_LABELS, "le"),
+        names.HTTP_REQUESTS: (*HTTP_LABELS, names.STATUS_CODE),
+        names.HTTP_DURATION_SUM: (*HTTP_LABELS, names.STATUS_CODE),
+    }
+    by_dimension = tuple(
+        CounterRecord(metric, claude_code_by_model, dimensions)
+        for metric in (names.CLAUDE_CODE_COST, names.CLAUDE_CODE_TOKENS)
+        for dimensions in AGENT_DIMENSIONS
     )
-)
-COUNTER_BY_METRIC: Final = {counter.metric: counter for counter in COUNTERS}
+    return (*(CounterRecord(metric, labels) for metric, labels in kept.items()), *by_dimension)
+
+
+COUNTERS: Final = _counters()
+COUNTER_BY_RECORD: Final = {counter.record: counter for counter in COUNTERS}
+
+
+def counter_record(metric: str, needed: Iterable[str] = ()) -> CounterRecord:
+    """The record of `metric` with the fewest labels that keeps every label in `needed`."""
+    wanted = set(needed)
+    fitting = [c for c in COUNTERS if c.metric == metric and wanted <= set(c.kept)]
+    if not fitting:
+        kept = [c.kept for c in COUNTERS if c.metric == metric]
+        raise ValueError(
+            f"no record of {metric} keeps {sorted(wanted)}; its records keep {kept} "
+            "(vocabulary/recording.py)"
+        )
+    return min(fitting, key=lambda counter: len(counter.kept))
 
 
 def _relabel(expr: str, target: str, source: str) -> str:
@@ -184,13 +239,7 @@ class TokenCostRecord:
 TOKEN_COST: Final = TokenCostRecord()
 
 # The labels the apps' tokens of every generation are recorded by (besides gen_ai_token_type).
-APP_TOKEN_LABELS: Final = (
-    names.SERVICE,
-    names.OPERATION,
-    names.APP_MODEL,
-    names.TEAM,
-    names.COST_CENTER,
-)
+APP_TOKEN_LABELS: Final = APP_LABELS
 
 
 @dataclass(frozen=True)
@@ -236,13 +285,13 @@ def raw_equivalent(expr: str, table: PricingTable) -> str:
     import re
 
     records: dict[str, Callable[[str, Window], str]] = {
-        counter.record: counter.raw for counter in COUNTERS
+        record: counter.raw for record, counter in COUNTER_BY_RECORD.items()
     }
     records[SPEND.record] = lambda matchers, window: SPEND.raw(matchers, window, table)
     records[TOKEN_COST.record] = lambda matchers, window: TOKEN_COST.raw(matchers, window, table)
     records[APP_TOKENS.record] = APP_TOKENS.raw
     pattern = re.compile(
-        r"sum_over_time\((llm:[\w]+:increase" + INTERVAL + r")(\{[^}]*\})?"
+        r"sum_over_time\((llm\w*:\w+:increase" + INTERVAL + r")(\{[^}]*\})?"
         r"\[([^\]]+)\](?:\s+offset\s+(-?[\w$]+))?\)"
     )
 

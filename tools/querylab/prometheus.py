@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tools.querylab.binaries import REPO_ROOT
 from tools.querylab.ports import free_port
-from tools.telemetry.openmetrics import write_openmetrics
+from tools.telemetry.openmetrics import write_openmetrics, write_openmetrics_windows
 from tools.telemetry.scenario import Scenario
 from tools.telemetry.simulate import simulate
 from tools.telemetry.storage import stored_families
@@ -275,16 +275,22 @@ class PrometheusServer:
         return self._api("/api/v1/query_range", params, timeout)["result"]
 
 
+# promtool's block duration for `--max-block-duration=162h` (the largest of 2 h x 3^n that fits):
+# blocks start at its multiples since the epoch, so files split at them give the same blocks.
+BLOCK_SECONDS = 162 * 3600
+
+
 def backfill(promtool: str, openmetrics: Path, storage: Path) -> None:
-    """Blocks from OpenMetrics text (promtool picks 162 h blocks for this maximum and parses the
-    whole file once per block)."""
+    """Blocks of BLOCK_SECONDS from OpenMetrics text. promtool reads the whole file into memory
+    and parses it once per block it writes, so a long dataset is best given as one file per
+    block window (write_openmetrics_windows)."""
     result = subprocess.run(
         [
             promtool,
             "tsdb",
             "create-blocks-from",
             "openmetrics",
-            "--max-block-duration=240h",
+            f"--max-block-duration={BLOCK_SECONDS // 3600}h",
             str(openmetrics),
             str(storage),
         ],
@@ -346,24 +352,39 @@ class QueryDataset:
         return self.server.query_range(interpolate(expr, context), start, end, step)
 
 
-def generator_fingerprint(scenario: Scenario, promtool: str) -> str:
-    """Changes whenever the scenario, promtool, the generator's code or the recording rules
-    change."""
-    from vocabulary.pricing import load_pricing
-    from vocabulary.recording import prometheus_rule_file
+def _binary_digest(executable: str) -> bytes:
+    """A tool's content, not its path: every worktree's or CI's copy of the same build agrees."""
+    with Path(executable).open("rb") as binary:
+        return hashlib.file_digest(binary, "sha256").digest()
 
+
+def raw_fingerprint(scenario: Scenario, promtool: str) -> str:
+    """Changes whenever the scenario, promtool or the generator's or importer's code change."""
     digest = hashlib.sha256(repr(scenario).encode())
-    digest.update(promtool.encode())
+    digest.update(_binary_digest(promtool))
     for source in sorted((REPO_ROOT / "tools" / "telemetry").glob("*.py")):
         digest.update(source.read_bytes())
-    digest.update(json.dumps(prometheus_rule_file(load_pricing())).encode())
-    for recording in (evaluation_times, record_rules):  # how the rules are recorded
-        digest.update(inspect.getsource(recording).encode())
+    for importing in (backfill, build_raw_blocks):
+        digest.update(inspect.getsource(importing).encode())
+    # The Loki recording rules' series come with the raw data (the generator's events counted).
     from tools.querylab import event_counts as loki_stand_in
     from vocabulary.event_counts import EVENT_COUNTS
 
     digest.update(inspect.getsource(loki_stand_in).encode())
     digest.update(json.dumps([(c.record, c.expr()) for c in EVENT_COUNTS]).encode())
+    return digest.hexdigest()[:16]
+
+
+def rules_fingerprint(prometheus: str) -> str:
+    """Changes whenever the recording rules, the Prometheus evaluating them or the way they are
+    recorded change."""
+    from vocabulary.pricing import load_pricing
+    from vocabulary.recording import prometheus_rule_file
+
+    digest = hashlib.sha256(json.dumps(prometheus_rule_file(load_pricing())).encode())
+    digest.update(_binary_digest(prometheus))
+    for recording in (evaluation_times, record_rules, backfill_recording_rules):
+        digest.update(inspect.getsource(recording).encode())
     return digest.hexdigest()[:16]
 
 
@@ -469,6 +490,55 @@ def backfill_recording_rules(
     return samples
 
 
+def build_raw_blocks(scenario: Scenario, promtool: str, output: Path) -> int:
+    """Generate the scenario and backfill it into `output`, one OpenMetrics file per block window
+    so promtool parses each sample once, with what the Loki recording rules would record from its
+    events (no Loki runs here: tools/querylab/event_counts.py); returns the number of samples."""
+    from tools.querylab.event_counts import event_count_families
+    from tools.telemetry.logs import loki_entries
+    from vocabulary.event_counts import EVENT_COUNTS
+    from vocabulary.event_counts import INTERVAL_SECONDS as EVENT_COUNT_INTERVAL
+
+    traffic = simulate(scenario)
+    with tempfile.TemporaryDirectory(prefix="llm-o11y-om-") as scratch:
+        samples, files = write_openmetrics_windows(
+            stored_families(traffic, scenario), Path(scratch), BLOCK_SECONDS
+        )
+        for openmetrics in files:
+            backfill(promtool, openmetrics, output)
+            openmetrics.unlink()
+        event_counts = Path(scratch) / "event-counts.om"
+        counted = write_openmetrics(
+            event_count_families(
+                EVENT_COUNTS,
+                list(loki_entries(traffic)),
+                scenario.start,
+                scenario.end + 600,
+                EVENT_COUNT_INTERVAL,
+            ),
+            event_counts,
+        )
+        if counted:
+            backfill(promtool, event_counts, output)
+    return samples
+
+
+def _publish(build: Callable[[Path], None], entry: Path) -> None:
+    """Build into a scratch folder beside `entry` and rename it into place, so a concurrent build
+    of the same entry never sees half of one."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    partial = entry.with_name(f"{entry.name}.{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        build(partial)
+        partial.rename(entry)
+    except OSError:
+        if not entry.exists():  # not another process finishing first: a real failure
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def build_blocks(
     scenario: Scenario,
     promtool: str,
@@ -477,49 +547,25 @@ def build_blocks(
     recorded_from: float | None = None,
 ) -> int:
     """Generate the scenario, backfill it into `blocks` and add the recording rules' series
-    from `recorded_from` (default: the start) to the end, the Loki ones from the generator's
-    Loki entries (tools/querylab/event_counts.py); returns the number of raw samples."""
-    from tools.querylab.event_counts import event_count_families
-    from tools.telemetry.logs import loki_entries
-    from vocabulary.event_counts import EVENT_COUNTS
-    from vocabulary.event_counts import INTERVAL_SECONDS as EVENT_COUNT_INTERVAL
-
-    traffic = simulate(scenario)
-    with tempfile.TemporaryDirectory(prefix="llm-o11y-om-") as scratch:
-        openmetrics = Path(scratch) / "dataset.om"
-        samples = write_openmetrics(stored_families(traffic, scenario), openmetrics)
-        staging = Path(scratch) / "blocks"
-        backfill(promtool, openmetrics, staging)
-        openmetrics.unlink()
+    from `recorded_from` (default: the start) to the end; returns the number of raw samples."""
+    with tempfile.TemporaryDirectory(prefix="llm-o11y-blocks-") as scratch:
+        raw = Path(scratch) / "raw"
+        samples = build_raw_blocks(scenario, promtool, raw)
         recorded = Path(scratch) / "recorded"
-        # Past the end by a window and its delay, so the last samples are recorded too.
         first = scenario.start if recorded_from is None else recorded_from
-        backfill_recording_rules(promtool, prometheus, staging, first, scenario.end + 600, recorded)
-        event_counts = Path(scratch) / "event-counts.om"
-        entries = list(loki_entries(traffic))
-        counted = write_openmetrics(
-            event_count_families(
-                EVENT_COUNTS, entries, first, scenario.end + 600, EVENT_COUNT_INTERVAL
-            ),
-            event_counts,
-        )
-        if counted:
-            backfill(promtool, event_counts, recorded)
-        # Assembled beside the cache entry and renamed into place, so a concurrent build of the
-        # same dataset never sees half of one.
-        assembling = Path(scratch) / "assembled"
-        shutil.copytree(staging, assembling)
-        for block in recorded.iterdir():
-            shutil.copytree(block, assembling / block.name)
-        (assembling / "samples.txt").write_text(str(samples), encoding="utf-8")
-        blocks.parent.mkdir(parents=True, exist_ok=True)
-        partial = blocks.with_name(f"{blocks.name}.{os.getpid()}")
-        shutil.copytree(assembling, partial)
-        try:
-            partial.rename(blocks)
-        except OSError:  # another process finished the same dataset first
-            shutil.rmtree(partial, ignore_errors=True)
+        backfill_recording_rules(promtool, prometheus, raw, first, scenario.end + 600, recorded)
+
+        def assemble(into: Path) -> None:
+            shutil.copytree(raw, into)
+            for block in recorded.iterdir():
+                shutil.copytree(block, into / block.name)
+            (into / SAMPLES_FILE).write_text(str(samples), encoding="utf-8")
+
+        _publish(assemble, blocks)
     return samples
+
+
+SAMPLES_FILE = "samples.txt"  # in a raw entry: its sample count, written last (the entry is done)
 
 
 def cached_blocks(
@@ -528,35 +574,73 @@ def cached_blocks(
     prometheus: str,
     cache: Path,
     announce: Callable[[str], None] | None = None,
-) -> tuple[Path, int]:
-    """The scenario's backfilled blocks under `cache` and their sample count; built once."""
-    blocks = cache / generator_fingerprint(scenario, promtool)
-    samples_file = blocks / "samples.txt"
-    if not samples_file.exists():
-        shutil.rmtree(blocks, ignore_errors=True)
-        if announce is not None:
-            announce(f"generating and backfilling {scenario} (first run: minutes)")
+) -> tuple[list[Path], int]:
+    """The scenario's blocks under `cache` (raw, then recorded) and its raw sample count. The raw
+    blocks are keyed by the generator, scenario and promtool, the recorded ones also by the rules,
+    so changing a rule re-records from the cached raw blocks instead of regenerating them."""
+    say = announce or (lambda _message: None)
+    raw, samples = cached_raw_blocks(scenario, promtool, cache, say)
+    recorded = cache / f"recorded-{raw.name.removeprefix('raw-')}-{rules_fingerprint(prometheus)}"
+    if not recorded.exists():
+        say("recording the rules' series from the raw blocks")
         began = time.monotonic()
-        samples = build_blocks(scenario, promtool, blocks, prometheus)
-        if announce is not None:
-            announce(f"  {samples:,} samples in {time.monotonic() - began:.0f} s -> {blocks}")
-    return blocks, int(samples_file.read_text(encoding="utf-8"))
+        _publish(
+            lambda into: _record_into(promtool, prometheus, raw, scenario, into),
+            recorded,
+        )
+        say(f"  recorded series in {time.monotonic() - began:.0f} s -> {recorded}")
+    return [raw, recorded], samples
+
+
+def cached_raw_blocks(
+    scenario: Scenario, promtool: str, cache: Path, announce: Callable[[str], None]
+) -> tuple[Path, int]:
+    """The scenario's raw blocks under `cache` and their sample count; generated once."""
+    raw = cache / f"raw-{raw_fingerprint(scenario, promtool)}"
+    if not (raw / SAMPLES_FILE).exists():
+        announce(f"generating and backfilling {scenario} (first run: minutes)")
+        began = time.monotonic()
+
+        def generate(into: Path) -> None:
+            generated = build_raw_blocks(scenario, promtool, into)
+            (into / SAMPLES_FILE).write_text(str(generated), encoding="utf-8")
+
+        _publish(generate, raw)
+        announce(f"  raw series in {time.monotonic() - began:.0f} s -> {raw}")
+    return raw, int((raw / SAMPLES_FILE).read_text(encoding="utf-8"))
+
+
+def _record_into(
+    promtool: str, prometheus: str, raw: Path, scenario: Scenario, output: Path
+) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    # Past the end by a window and its delay, so the last samples are recorded too.
+    backfill_recording_rules(promtool, prometheus, raw, scenario.start, scenario.end + 600, output)
 
 
 def start_on_copy(
-    blocks: Path, prometheus: str, timeout: float = 60.0, query_timeout: float = 120.0
+    blocks: Path | Sequence[Path],
+    prometheus: str,
+    timeout: float = 60.0,
+    query_timeout: float = 120.0,
 ) -> PrometheusServer:
-    """A Prometheus on a copy of `blocks`, so the cached blocks are never written to."""
+    """A Prometheus on a copy of the blocks in `blocks` (one folder or several), so the cached
+    blocks are never written to."""
     workdir = Path(tempfile.mkdtemp(prefix="llm-o11y-prometheus-"))
     storage = workdir / "data"
-    shutil.copytree(blocks, storage, ignore=shutil.ignore_patterns("samples.txt"))
+    storage.mkdir()
+    for folder in [blocks] if isinstance(blocks, Path) else blocks:
+        for block in folder.iterdir():
+            if block.is_dir():
+                shutil.copytree(block, storage / block.name)
     server = PrometheusServer(prometheus, storage)
     server.start(timeout=timeout, query_timeout=query_timeout)
     return server
 
 
 def start_dataset(scenario: Scenario, prometheus: str, promtool: str, cache: Path) -> QueryDataset:
-    """Backfilled blocks are cached by the generator's code and scenario; Prometheus gets a copy."""
+    """Backfilled blocks are cached by the generator's code, scenario and rules; Prometheus gets
+    a copy."""
     timings: dict[str, float] = {}
     began = time.monotonic()
     blocks, samples = cached_blocks(scenario, promtool, prometheus, cache)
