@@ -20,6 +20,7 @@ import pulumi_random as random
 import pulumiverse_grafana as grafana
 import yaml
 
+from components.datasources import PROMETHEUS_UID
 from components.settings import FleetSettings, LocalSettings, Settings, UserIdentity
 from components.target import DatasourceEndpoint, DatasourceEndpoints, Target, app_env_blocks
 from components.versions import IMAGES
@@ -249,10 +250,12 @@ def grafana_service(local: LocalSettings, admin_password: pulumi.Output[str]) ->
             "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
             "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
             "GF_NEWS_NEWS_FEED_ENABLED=false",
-            # Grafana-managed recording rules (vocabulary/recording.py) write to the prometheus
-            # datasource, whose Prometheus takes remote writes.
+            # Grafana-managed recording rules (vocabulary/recording.py, event_counts.py) write to
+            # the prometheus datasource, whose Prometheus takes remote writes; each rule names it
+            # as its target, and the default covers a Grafana that ignores a rule's target.
             "GF_FEATURE_TOGGLES_ENABLE=grafanaManagedRecordingRules",
             "GF_RECORDING_RULES_ENABLED=true",
+            f"GF_RECORDING_RULES_DEFAULT_DATASOURCE_UID={PROMETHEUS_UID}",
         ],
     )
 
