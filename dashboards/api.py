@@ -35,10 +35,13 @@ from dashboards.traces_latency import (
     span_quantile,
 )
 from vocabulary import measures, names
+from vocabulary.windows import Window
 
 UID: Final = "llm-api"
 RANGE: Final = "[$__range]"
 RATE: Final = "[$__rate_interval]"
+# The LLM call panels read the recorded 5-minute windows of each step (never a finer step).
+STEP: Final = Window("$__interval")
 
 HTTP_REQUESTS: Final = names.HTTP_REQUESTS
 ENDPOINT: Final = ("job", "http_route")
@@ -74,19 +77,13 @@ def latency_buckets() -> str:
     return f"sum by (le) (increase({names.SPAN_LATENCY}_bucket{{{SERVER_SPANS}}}[$__interval]))"
 
 
-def llm_error_percent_by_service(window: str) -> str:
+def llm_error_percent_by_service(window: Window | str) -> str:
     """Share of each service's LLM calls that failed (error.type set), in percent; 0 without."""
-    failed_calls = measures.app_call_series("count", 'error_type!=""')
-    failed = f"sum by (service_name) (increase({failed_calls}{window}))"
-    total = f"sum by (service_name) (increase({measures.app_call_series('count')}{window}))"
-    return f"100 * ({failed} or {total} * 0) / {total}"
+    return measures.error_rate_percent(window, [names.SERVICE])
 
 
-def llm_call_quantile_by_service(quantile: float, window: str) -> str:
-    return (
-        f"histogram_quantile({quantile}, "
-        f"sum by (service_name, le) (rate({measures.app_call_series('bucket')}{window})))"
-    )
+def llm_call_quantile_by_service(quantile: float, window: Window | str) -> str:
+    return measures.latency_quantile(quantile, window, [names.SERVICE])
 
 
 def slowest_endpoints(window: str) -> str:
@@ -199,18 +196,22 @@ def _llm_calls() -> Section:
             timeseries_panel(
                 "Error rate by service",
                 "Share of each service's LLM calls that failed (gen_ai.client.operation.duration "
-                "with error.type, e.g. rate limits and timeouts), in percent per rate window; 0 "
-                "when a service had calls and no failures. The LLM error-rate alerts watch this.",
+                "and gen_ai.client.inference.duration with error.type, e.g. rate limits and "
+                "timeouts), in percent per step (the recorded 5-minute windows in it); 0 when a "
+                "service had calls and no failures. The LLM error-rate alerts watch this.",
                 "percent",
-                promql(llm_error_percent_by_service(RATE), "{{service_name}}"),
+                promql(llm_error_percent_by_service(STEP), "{{service_name}}"),
+                interval=measures.MIN_INTERVAL,
             ),
             timeseries_panel(
                 "LLM call latency P95",
-                "95th percentile of each service's LLM call duration per rate window "
-                "(gen_ai.client.operation.duration, buckets up to 81.92 s), interpolated inside "
+                "95th percentile of each service's LLM call duration per step (the recorded "
+                "5-minute windows in it; gen_ai.client.operation.duration and "
+                "gen_ai.client.inference.duration, buckets up to 81.92 s), interpolated inside "
                 "its bucket. The P95 latency alert watches this.",
                 "s",
-                promql(llm_call_quantile_by_service(0.95, RATE), "{{service_name}}"),
+                promql(llm_call_quantile_by_service(0.95, STEP), "{{service_name}}"),
+                interval=measures.MIN_INTERVAL,
             ),
         ],
     )
