@@ -573,6 +573,32 @@ def _prompt_turn(
     return now
 
 
+def _retries_exhausted(recorder: _ClaudeCodeRecorder, time: float, model: str) -> None:
+    """A request on `model` that failed with HTTP 529 through all its retries: the last
+    attempt's api_error, then api_retries_exhausted."""
+    recorder.event(
+        time,
+        "api_error",
+        model=model,
+        error="HTTP 529",
+        status_code=529,
+        duration_ms=60_000,
+        attempt=11,
+        speed="normal",
+        query_source=MAIN_QUERY_SOURCE,
+    )
+    recorder.event(
+        time,
+        "api_retries_exhausted",
+        model=model,
+        error="HTTP 529",
+        status_code=529,
+        total_attempts=11,
+        total_retry_duration_ms=60_000,
+        speed="normal",
+    )
+
+
 def _begin_turn(recorder: _ClaudeCodeRecorder, time: float, context: float) -> int:
     """A new trace for the turn, the skill it activates and its @-mentions; returns the
     interaction span's id."""
@@ -586,27 +612,7 @@ def _begin_turn(recorder: _ClaudeCodeRecorder, time: float, context: float) -> i
     if recorder.turns % 200 == 100:
         recorder.event(time, "internal_error", error_name="TypeError", error_code="")
     if recorder.turns % 150 == 75:
-        recorder.event(
-            time,
-            "api_error",
-            model=recorder.session_model,
-            error="HTTP 529",
-            status_code=529,
-            duration_ms=60_000,
-            attempt=11,
-            speed="normal",
-            query_source=MAIN_QUERY_SOURCE,
-        )
-        recorder.event(
-            time,
-            "api_retries_exhausted",
-            model=recorder.session_model,
-            error="HTTP 529",
-            status_code=529,
-            total_attempts=11,
-            total_retry_duration_ms=60_000,
-            speed="normal",
-        )
+        _retries_exhausted(recorder, time, recorder.session_model)
     if context >= 180_000 and not recorder.compacted:
         recorder.compacted = True
         recorder.event(
@@ -895,27 +901,7 @@ def _event_burst(
         )
     for index in range(BURST_RETRIES_EXHAUSTED):
         time = start + 2 * MINUTE + index * 150
-        recorder.event(
-            time,
-            "api_error",
-            model=model.model,
-            error="HTTP 529",
-            status_code=529,
-            duration_ms=60_000,
-            attempt=11,
-            speed="normal",
-            query_source=MAIN_QUERY_SOURCE,
-        )
-        recorder.event(
-            time,
-            "api_retries_exhausted",
-            model=model.model,
-            error="HTTP 529",
-            status_code=529,
-            total_attempts=11,
-            total_retry_duration_ms=60_000,
-            speed="normal",
-        )
+        _retries_exhausted(recorder, time, model.model)
     process = ClaudeCodeProcess(
         _uuid(_rng(scenario, "event-burst")), user, start, end, CLAUDE_CODE_SERVICE
     )
