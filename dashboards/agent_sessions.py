@@ -33,7 +33,7 @@ from dashboards.panels import (
     top_bars,
 )
 from dashboards.spec import OPERATIONS_FOLDER, DashboardSpec, without_prices
-from vocabulary import names
+from vocabulary import measures, names
 
 UID: Final = "llm-agent-sessions"
 RANGE: Final = "[$__range]"
@@ -53,8 +53,8 @@ EVENTS: Final = names.CLAUDE_CODE_EVENTS
 
 
 def sessions_started(window: str) -> str:
-    """CLI processes started: session.count is 1 per process, so a resume counts again."""
-    return f"sum(increase({SESSIONS}{window}))"
+    """Claude Code processes started: session.count is 1 per process, so a resume counts again."""
+    return measures.increase(SESSIONS, window)
 
 
 def sessions_seen(window: str) -> str:
@@ -81,11 +81,7 @@ def session_length(window: str) -> str:
 def active_time_per_session(window: str) -> str:
     """Mean active seconds per session seen, by type (user typing, cli working)."""
     seen = f"count(count by (session_id) (count_over_time({ACTIVE_TIME}{window})))"
-    return f"sum by (type) (increase({ACTIVE_TIME}{window})) / scalar({seen})"
-
-
-def sessions_started_per_hour() -> str:
-    return f"sum(rate({SESSIONS}{RATE})) * 3600"
+    return f"{measures.increase(ACTIVE_TIME, window, [names.TOKEN_TYPE])} / scalar({seen})"
 
 
 def top_sessions_by_cost(window: str) -> tuple[str, str]:
@@ -206,10 +202,11 @@ def _activity() -> Section:
             ),
             timeseries_panel(
                 "Sessions started per hour",
-                "CLI processes started (a resume counts), as a rate per hour over each rate "
-                "window.",
+                "Claude Code processes started (a resume counts) in each step, as a rate per "
+                "hour, from their recorded 5-minute windows.",
                 "short",
-                promql(sessions_started_per_hour(), "started per hour"),
+                promql(measures.sessions_started_per_hour(), "started per hour"),
+                interval=measures.MIN_INTERVAL,
             ),
             stat_panel(
                 "Active time per session",

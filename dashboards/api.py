@@ -45,8 +45,8 @@ STEP: Final = Window("$__interval")
 
 HTTP_REQUESTS: Final = names.HTTP_REQUESTS
 ENDPOINT: Final = ("job", "http_route")
-SERVER_SPANS: Final = 'span_kind="SPAN_KIND_SERVER"'
-SERVER_ENDPOINT: Final = ("service", "span_name")
+SERVER_SPANS: Final = f'{names.SPAN_KIND}="SPAN_KIND_SERVER"'
+SERVER_ENDPOINT: Final = (names.SPAN_SERVICE, names.SPAN_NAME)
 
 
 # Queries (the number tests import these) ------------------------------------------------------
@@ -73,8 +73,9 @@ def responses_by_status(function: str, window: str) -> str:
 
 
 def latency_buckets() -> str:
-    """Requests per duration bucket and step, for the heatmap (Grafana de-accumulates `le`)."""
-    return f"sum by (le) (increase({names.SPAN_LATENCY}_bucket{{{SERVER_SPANS}}}[$__interval]))"
+    """Requests per duration bucket and step (its recorded windows), for the heatmap (Grafana
+    de-accumulates `le`)."""
+    return measures.span_buckets(STEP, [], f"{{{SERVER_SPANS}}}")
 
 
 def llm_error_percent_by_service(window: Window | str) -> str:
@@ -154,6 +155,7 @@ def _latency() -> Section:
                 "s",
                 heatmap_target,
             )
+            .interval(measures.MIN_INTERVAL)
             .calculate(False)
             .y_axis(heatmap_builders.YAxisConfig().unit("s"))
             .cell_values(heatmap_builders.CellValues().unit("short")),

@@ -38,9 +38,7 @@ UID: Final = "llm-traces-latency"
 RANGE: Final = "[$__range]"
 RATE: Final = "[$__rate_interval]"
 
-SPAN_LATENCY: Final = names.SPAN_LATENCY
-SPAN_CALLS: Final = names.SPAN_CALLS
-OPERATION: Final = ("service", "span_name")
+OPERATION: Final = (names.SPAN_SERVICE, names.SPAN_NAME)
 HTTP_DURATION: Final = names.HTTP_DURATION
 
 
@@ -106,24 +104,27 @@ def operation_average(window: str) -> str:
 def span_quantile(
     quantile: float, window: str, by: Sequence[str] = OPERATION, matchers: str = ""
 ) -> str:
-    """A span duration quantile, interpolated inside the bucket that holds it."""
-    selector, group = _selector(matchers), _by(by)
-    return (
-        f"histogram_quantile({quantile}, "
-        f"sum by (le, {group}) (rate({SPAN_LATENCY}_bucket{selector}{window})))"
-    )
+    """A span duration quantile from the recorded windows, interpolated inside its bucket;
+    `matchers` is the inside of a selector's braces."""
+    return measures.span_quantile(quantile, window, by, _selector(matchers))
 
 
 def span_calls(window: str, by: Sequence[str] = OPERATION, matchers: str = "") -> str:
-    return f"sum by ({_by(by)}) (increase({SPAN_CALLS}{_selector(matchers)}{window}))"
+    return measures.span_calls(window, by, _selector(matchers))
 
 
 def span_error_ratio(window: str, by: Sequence[str] = OPERATION, matchers: str = "") -> str:
     """Share of spans with status ERROR; 0 (not empty) for an operation without errors."""
-    error_matchers = ", ".join(m for m in (matchers, 'status_code="STATUS_CODE_ERROR"') if m)
-    errors = span_calls(window, by, error_matchers)
-    total = span_calls(window, by, matchers)
-    return f"({errors} or {total} * 0) / {total}"
+    return measures.span_error_ratio(window, by, _selector(matchers))
+
+
+def raw_span_quantile(quantile: float, window: str) -> str:
+    """A span duration quantile per operation and rate window from the raw buckets, which
+    carry the exemplars (recorded series have none)."""
+    return (
+        f"histogram_quantile({quantile}, "
+        f"sum by (le, {_by(OPERATION)}) (rate({names.SPAN_BUCKETS}{window})))"
+    )
 
 
 def cost_by_model(window: str) -> str:
@@ -188,7 +189,7 @@ def _latency() -> Section:
                 "bucket. Dots are exemplars: each links to a trace in Tempo that fell in that "
                 f"bucket. {SPAN_METRICS_NOTE}",
                 "s",
-                promql(span_quantile(0.95, RATE), LEGEND).exemplar(True),
+                promql(raw_span_quantile(0.95, RATE), LEGEND).exemplar(True),
             ),
             table_panel(
                 "Operations in range",

@@ -25,6 +25,7 @@ from tools.querylab.prometheus import QueryContext, QueryDataset, Series
 from tools.telemetry.catalog import DURATION_BUCKETS, SPANMETRICS_BUCKETS
 from tools.telemetry.events import AppRequest, ClaudeCodeProcess, Traffic
 from tools.telemetry.simulate import simulate
+from vocabulary import measures
 from vocabulary.pricing import load_pricing
 
 pytestmark = pytest.mark.query
@@ -307,6 +308,20 @@ def test_sessions_started_and_seen_over_the_week(dataset: QueryDataset, traffic:
     seen = scalar(dataset.instant(agent_sessions.sessions_seen(RANGE), context))
     assert started == pytest.approx(len(traffic.claude_code_processes), abs=1.0)
     assert seen == dataset.totals.claude_code_sessions
+
+
+def test_sessions_started_per_hour_adds_up_to_the_processes_started(
+    dataset: QueryDataset, traffic: Traffic
+) -> None:
+    # Past the end by an hour, so the last step's windows cover the last process too.
+    context = QueryContext(
+        start=dataset.scenario.start, end=dataset.end + HOUR, min_interval=measures.MIN_INTERVAL
+    )
+    (series,) = dataset.range(measures.sessions_started_per_hour(), context)
+    per_hour = [float(value) for _, value in series["values"]]
+    started = sum(per_hour) * context.step / HOUR
+    assert started == pytest.approx(len(traffic.claude_code_processes), abs=1.0)
+    assert max(per_hour) > 0
 
 
 def test_active_and_ended_sessions_through_the_last_day(

@@ -268,7 +268,48 @@ def http_requests(window: Window | str, by: Sequence[str] = (), matchers: str = 
     return increase(names.HTTP_REQUESTS, window, by, matchers)
 
 
+# --- spans (Tempo's span metrics) ---------------------------------------------------------------
+
+SPAN_ERROR: Final = f'{names.SPAN_STATUS}="STATUS_CODE_ERROR"'
+
+
+def _and_matchers(matchers: str, more: str) -> str:
+    """`{a, b}` from a selector's `{a}` (or nothing) and one more matcher `b`."""
+    inside = matchers.strip().removeprefix("{").removesuffix("}").strip()
+    return "{" + ", ".join(m for m in (inside, more) if m) + "}"
+
+
+def span_calls(window: Window | str, by: Sequence[str], matchers: str = "") -> str:
+    """Spans (of every status) Tempo counted in `window`, by `by` (any of recording.SPAN_LABELS)."""
+    return increase(names.SPAN_CALLS, window, by, matchers)
+
+
+def span_error_ratio(window: Window | str, by: Sequence[str], matchers: str = "") -> str:
+    """Share of spans with status ERROR; 0 (not empty) for a label set without errors."""
+    errors = span_calls(window, by, _and_matchers(matchers, SPAN_ERROR))
+    total = span_calls(window, by, matchers)
+    return f"({errors} or {total} * 0) / {total}"
+
+
+def span_buckets(window: Window | str, by: Sequence[str], matchers: str = "") -> str:
+    """Spans per duration bucket (`le`, cumulative) in `window`, by `by`."""
+    return increase(names.SPAN_BUCKETS, window, [*by, "le"], matchers)
+
+
+def span_quantile(
+    quantile: float, window: Window | str, by: Sequence[str], matchers: str = ""
+) -> str:
+    """A span duration quantile (seconds) over `window`, interpolated inside its bucket."""
+    return f"histogram_quantile({quantile:g}, {span_buckets(window, by, matchers)})"
+
+
 # --- sessions ------------------------------------------------------------------------------------
+
+
+def sessions_started_per_hour() -> str:
+    """Claude Code processes started (a resume counts) per hour over each step of a time series
+    panel (min interval MIN_INTERVAL)."""
+    return f"{per_second(names.CLAUDE_CODE_SESSIONS)} * 3600"
 
 
 def sessions_active(window: Window | str) -> str:

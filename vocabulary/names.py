@@ -54,7 +54,13 @@ HTTP_BUCKETS: Final = f"{HTTP_DURATION}_bucket"
 # --- Tempo's metrics-generator -------------------------------------------------------------------
 
 SPAN_LATENCY: Final = "traces_spanmetrics_latency"
+SPAN_BUCKETS: Final = f"{SPAN_LATENCY}_bucket"
 SPAN_CALLS: Final = "traces_spanmetrics_calls_total"
+# The span metrics' own labels: service (not service_name), the span's name, kind and status.
+SPAN_SERVICE: Final = "service"
+SPAN_NAME: Final = "span_name"
+SPAN_KIND: Final = "span_kind"
+SPAN_STATUS: Final = "status_code"
 SERVICE_GRAPH_REQUESTS: Final = "traces_service_graph_request_total"
 
 # --- Claude Code's beta traces (Tempo) -----------------------------------------------------------

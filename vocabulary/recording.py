@@ -75,6 +75,9 @@ APP_LABELS: Final = (
     names.APP_MODEL,
 )
 HTTP_LABELS: Final = (names.SERVICE, names.TEAM, names.COST_CENTER)
+# Tempo's span metrics: one series per operation, kind and status (and bucket); the model filter
+# reads the request model.
+SPAN_LABELS: Final = (names.SPAN_SERVICE, names.SPAN_NAME, names.SPAN_KIND, names.APP_REQUEST_MODEL)
 # The agents view's breakdowns of Claude Code's cost and tokens, one record each; a subagent's
 # requests are query_source "subagent", which the runaway-subagent rule narrows to.
 AGENT_DIMENSIONS: Final = (
@@ -135,6 +138,8 @@ def _counters() -> tuple[CounterRecord, ...]:
         names.APP_INFERENCE_BUCKETS: (*APP_LABELS, "le"),
         names.HTTP_REQUESTS: (*HTTP_LABELS, names.STATUS_CODE),
         names.HTTP_DURATION_SUM: (*HTTP_LABELS, names.STATUS_CODE),
+        names.SPAN_CALLS: (*SPAN_LABELS, names.SPAN_STATUS),
+        names.SPAN_BUCKETS: (*SPAN_LABELS, "le"),
     }
     by_dimension = tuple(
         CounterRecord(metric, claude_code_by_model, dimensions)

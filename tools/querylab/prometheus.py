@@ -198,12 +198,14 @@ class PrometheusServer:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    query_timeout: float = 120.0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0, query_timeout: float = 120.0) -> None:
+        self.query_timeout = query_timeout
         config = self.storage.parent / "prometheus.yml"
         config.write_text("global:\n  evaluation_interval: 1m\n", encoding="utf-8")
         self.log = self.storage.parent / "prometheus.log"
@@ -251,7 +253,10 @@ class PrometheusServer:
                 self.process.kill()
                 self.process.wait()
 
-    def _api(self, path: str, params: Mapping[str, str], timeout: float = 60.0) -> dict:
+    def _api(self, path: str, params: Mapping[str, str], timeout: float | None = None) -> dict:
+        """A query API call; the client waits a little longer than the server's query timeout,
+        so a slow query ends with Prometheus's own error rather than a socket timeout."""
+        timeout = self.query_timeout + 10 if timeout is None else timeout
         data = urllib.parse.urlencode(params).encode()
         request = urllib.request.Request(f"{self.url}{path}", data=data, method="POST")
         try:
@@ -269,7 +274,7 @@ class PrometheusServer:
         return self._api("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})["result"]
 
     def query_range(
-        self, expr: str, start: float, end: float, step: float, timeout: float = 60.0
+        self, expr: str, start: float, end: float, step: float, timeout: float | None = None
     ) -> list[Series]:
         params = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step}"}
         return self._api("/api/v1/query_range", params, timeout)["result"]
