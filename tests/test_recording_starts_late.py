@@ -18,6 +18,7 @@ from tools.querylab.binaries import PROMETHEUS_HINT
 from tools.querylab.prometheus import PrometheusServer, QueryContext, build_blocks, start_on_copy
 from tools.telemetry.scenario import DAY, Scenario
 from tools.telemetry.simulate import simulate
+from vocabulary.pricing import load_pricing
 
 pytestmark = pytest.mark.query
 
@@ -32,7 +33,9 @@ def server() -> Iterator[PrometheusServer]:
     scratch = Path(tempfile.mkdtemp(prefix="llm-o11y-late-rules-"))
     try:
         blocks = scratch / "blocks"
-        build_blocks(SCENARIO, promtool, blocks, prometheus, recorded_from=RECORDED_FROM)
+        build_blocks(
+            SCENARIO, promtool, blocks, prometheus, load_pricing(), recorded_from=RECORDED_FROM
+        )
         running = start_on_copy(blocks, prometheus)
         yield running
         running.stop()

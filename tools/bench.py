@@ -244,17 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     from components.datasources import SCRAPE_INTERVAL
     from dashboards import render_all
-
-    scenario = Scenario(seed=args.seed, days=args.days, users=args.users, apps=args.apps)
-    prometheus, promtool = find_binary("prometheus"), find_binary("promtool")
-    blocks, samples = cached_blocks(scenario, promtool, prometheus, CACHE, announce=print)
-    # A raw query over a month of a large team can take minutes; it is timed, not cut short.
-    server = start_on_copy(blocks, prometheus, timeout=300, query_timeout=RAW_QUERY_TIMEOUT)
-    dataset = QueryDataset(scenario, Totals(), server, samples)
     from vocabulary.pricing import load_pricing
     from vocabulary.recording import raw_equivalent
 
     table = load_pricing()
+    scenario = Scenario(seed=args.seed, days=args.days, users=args.users, apps=args.apps)
+    prometheus, promtool = find_binary("prometheus"), find_binary("promtool")
+    blocks, samples = cached_blocks(scenario, promtool, prometheus, CACHE, table, announce=print)
+    # A raw query over a month of a large team can take minutes; it is timed, not cut short.
+    server = start_on_copy(blocks, prometheus, timeout=300, query_timeout=RAW_QUERY_TIMEOUT)
+    dataset = QueryDataset(scenario, Totals(), server, samples)
     try:
         queries = list(dashboard_queries(render_all(table)))
         uids = sorted({q.where.split(" / ")[0].removeprefix("dashboard ") for q in queries})

@@ -8,6 +8,7 @@ from tests.support.external import REPO_ROOT, find_tool
 from tools.querylab.binaries import PROMETHEUS_HINT
 from tools.querylab.prometheus import QueryDataset, start_dataset
 from tools.telemetry.scenario import Scenario
+from vocabulary.pricing import load_pricing
 
 # The fixture dataset: a small team over 7 days; the LLM apps (whose classic histograms are most
 # of the samples) only over the last day. Big enough for every panel, small enough to backfill fast.
@@ -33,5 +34,5 @@ def shared_dataset(scenario: Scenario = FIXTURE_SCENARIO) -> QueryDataset:
         promtool = find_tool("promtool", PROMETHEUS_HINT)
         cache = REPO_ROOT / ".cache" / "query-datasets"
         cache.mkdir(parents=True, exist_ok=True)
-        _DATASETS[scenario] = start_dataset(scenario, prometheus, promtool, cache)
+        _DATASETS[scenario] = start_dataset(scenario, prometheus, promtool, cache, load_pricing())
     return _DATASETS[scenario]

@@ -38,6 +38,7 @@ from tools.telemetry.storage import stored_families
 from tools.telemetry.truth import Totals, true_totals
 
 if TYPE_CHECKING:
+    from vocabulary.pricing import PricingTable
     from vocabulary.recording import RecordingRule
 
 # --- Grafana's variables -----------------------------------------------------------------------
@@ -380,13 +381,12 @@ def raw_fingerprint(scenario: Scenario, promtool: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def rules_fingerprint(prometheus: str) -> str:
-    """Changes whenever the recording rules, the Prometheus evaluating them or the way they are
-    recorded change."""
-    from vocabulary.pricing import load_pricing
+def rules_fingerprint(prometheus: str, table: "PricingTable") -> str:
+    """Changes whenever the recording rules (priced from `table`), the Prometheus evaluating
+    them or the way they are recorded change."""
     from vocabulary.recording import prometheus_rule_file
 
-    digest = hashlib.sha256(json.dumps(prometheus_rule_file(load_pricing())).encode())
+    digest = hashlib.sha256(json.dumps(prometheus_rule_file(table)).encode())
     digest.update(_binary_digest(prometheus))
     for recording in (evaluation_times, record_rules, backfill_recording_rules):
         digest.update(inspect.getsource(recording).encode())
@@ -469,14 +469,20 @@ def _openmetrics_labels(labels: Sequence[tuple[str, str]]) -> str:
 
 
 def backfill_recording_rules(
-    promtool: str, prometheus: str, raw_blocks: Path, start: float, end: float, output: Path
+    promtool: str,
+    prometheus: str,
+    raw_blocks: Path,
+    start: float,
+    end: float,
+    output: Path,
+    table: "PricingTable",
 ) -> int:
     """The recording rules' series from `start` to `end` in blocks under `output`: every rule
     evaluated by a Prometheus serving `raw_blocks` (record_rules) and imported with promtool.
     `promtool tsdb create-blocks-from rules` computes the same series but runs one range query
     and writes one block per rule and 2 hours (months of data: thousands of each), and evaluates
-    at an offset hashed from the rule file's path. Returns the number of recorded samples."""
-    from vocabulary.pricing import load_pricing
+    at an offset hashed from the rule file's path. The spend rules price tokens from `table`.
+    Returns the number of recorded samples."""
     from vocabulary.recording import INTERVAL_SECONDS, recording_rules
 
     server = start_on_copy(raw_blocks, prometheus, timeout=300, query_timeout=RECORD_QUERY_TIMEOUT)
@@ -484,7 +490,7 @@ def backfill_recording_rules(
         recorded = server.storage.parent / "recorded.om"
         with recorded.open("w", encoding="utf-8") as out:
             samples = record_rules(
-                server, recording_rules(load_pricing()), start, end, INTERVAL_SECONDS, out
+                server, recording_rules(table), start, end, INTERVAL_SECONDS, out
             )
     finally:
         server.stop()
@@ -549,16 +555,20 @@ def build_blocks(
     promtool: str,
     blocks: Path,
     prometheus: str,
+    table: "PricingTable",
     recorded_from: float | None = None,
 ) -> int:
     """Generate the scenario, backfill it into `blocks` and add the recording rules' series
-    from `recorded_from` (default: the start) to the end; returns the number of raw samples."""
+    (priced from `table`) from `recorded_from` (default: the start) to the end; returns the
+    number of raw samples."""
     with tempfile.TemporaryDirectory(prefix="llm-o11y-blocks-") as scratch:
         raw = Path(scratch) / "raw"
         samples = build_raw_blocks(scenario, promtool, raw)
         recorded = Path(scratch) / "recorded"
         first = scenario.start if recorded_from is None else recorded_from
-        backfill_recording_rules(promtool, prometheus, raw, first, scenario.end + 600, recorded)
+        backfill_recording_rules(
+            promtool, prometheus, raw, first, scenario.end + 600, recorded, table
+        )
 
         def assemble(into: Path) -> None:
             shutil.copytree(raw, into)
@@ -578,19 +588,23 @@ def cached_blocks(
     promtool: str,
     prometheus: str,
     cache: Path,
+    table: "PricingTable",
     announce: Callable[[str], None] | None = None,
 ) -> tuple[list[Path], int]:
     """The scenario's blocks under `cache` (raw, then recorded) and its raw sample count. The raw
-    blocks are keyed by the generator, scenario and promtool, the recorded ones also by the rules,
-    so changing a rule re-records from the cached raw blocks instead of regenerating them."""
+    blocks are keyed by the generator, scenario and promtool, the recorded ones also by the rules
+    (priced from `table`), so changing a rule or a price re-records from the cached raw blocks
+    instead of regenerating them."""
     say = announce or (lambda _message: None)
     raw, samples = cached_raw_blocks(scenario, promtool, cache, say)
-    recorded = cache / f"recorded-{raw.name.removeprefix('raw-')}-{rules_fingerprint(prometheus)}"
+    recorded = (
+        cache / f"recorded-{raw.name.removeprefix('raw-')}-{rules_fingerprint(prometheus, table)}"
+    )
     if not recorded.exists():
         say("recording the rules' series from the raw blocks")
         began = time.monotonic()
         _publish(
-            lambda into: _record_into(promtool, prometheus, raw, scenario, into),
+            lambda into: _record_into(promtool, prometheus, raw, scenario, into, table),
             recorded,
         )
         say(f"  recorded series in {time.monotonic() - began:.0f} s -> {recorded}")
@@ -616,11 +630,18 @@ def cached_raw_blocks(
 
 
 def _record_into(
-    promtool: str, prometheus: str, raw: Path, scenario: Scenario, output: Path
+    promtool: str,
+    prometheus: str,
+    raw: Path,
+    scenario: Scenario,
+    output: Path,
+    table: "PricingTable",
 ) -> None:
     output.mkdir(parents=True, exist_ok=True)
     # Past the end by a window and its delay, so the last samples are recorded too.
-    backfill_recording_rules(promtool, prometheus, raw, scenario.start, scenario.end + 600, output)
+    backfill_recording_rules(
+        promtool, prometheus, raw, scenario.start, scenario.end + 600, output, table
+    )
 
 
 def start_on_copy(
@@ -643,12 +664,14 @@ def start_on_copy(
     return server
 
 
-def start_dataset(scenario: Scenario, prometheus: str, promtool: str, cache: Path) -> QueryDataset:
-    """Backfilled blocks are cached by the generator's code, scenario and rules; Prometheus gets
-    a copy."""
+def start_dataset(
+    scenario: Scenario, prometheus: str, promtool: str, cache: Path, table: "PricingTable"
+) -> QueryDataset:
+    """Backfilled blocks are cached by the generator's code, scenario and rules (priced from
+    `table`); Prometheus gets a copy."""
     timings: dict[str, float] = {}
     began = time.monotonic()
-    blocks, samples = cached_blocks(scenario, promtool, prometheus, cache)
+    blocks, samples = cached_blocks(scenario, promtool, prometheus, cache, table)
     timings["generate_and_backfill"] = time.monotonic() - began
     began = time.monotonic()
     server = start_on_copy(blocks, prometheus)
