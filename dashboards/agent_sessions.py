@@ -37,7 +37,6 @@ from vocabulary import measures, names
 
 UID: Final = "llm-agent-sessions"
 RANGE: Final = "[$__range]"
-RATE: Final = "[$__rate_interval]"
 
 SESSIONS: Final = names.CLAUDE_CODE_SESSIONS
 COST: Final = names.CLAUDE_CODE_COST
