@@ -133,7 +133,7 @@ def ratio(recorded: float, raw: float) -> str:
 
 
 def print_report(results: Results, skipped: dict[str, int], counts: dict[str, int]) -> None:
-    names = [name for name, _ in RANGES]
+    names = list(next(iter(results.values()))) if results else []
     header = f"{'dashboard':<20} {'PromQL':>6} {'other':>5} " + " ".join(
         f"{name + ' rec':>8} {name + ' raw':>8} {'x':>5}" for name in names
     )
@@ -146,9 +146,10 @@ def print_report(results: Results, skipped: dict[str, int], counts: dict[str, in
             for rec, raw in (by_range[name] for name in names)
         )
         print(f"{uid:<20} {counts[uid]:>6} {skipped[uid]:>5} {cells}")
-    print("\nslowest query per dashboard over 30d (recorded; raw):")
+    longest = names[-1] if names else ""
+    print(f"\nslowest query per dashboard over {longest} (recorded; raw):")
     for uid, by_range in results.items():
-        recorded, raw = by_range["30d"]
+        recorded, raw = by_range[longest]
         if recorded.seconds:
             where, seconds = recorded.slowest()
             raw_where, raw_seconds = raw.slowest()
@@ -173,6 +174,18 @@ def load_average(when: str) -> str:
     return f"load average {when}: {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
 
 
+def range_names(text: str) -> tuple[str, ...]:
+    """`--ranges 7d,30d`: some of RANGES, timed in RANGES' order."""
+    known = [name for name, _ in RANGES]
+    chosen = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(chosen - set(known))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: --ranges takes a comma-separated list of {', '.join(known)}"
+        )
+    return tuple(name for name in known if name in chosen)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m tools.bench",
@@ -191,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=at_least(1, int),
         default=1,
         help="passes per range over the raw queries (best kept)",
+    )
+    parser.add_argument(
+        "--ranges",
+        type=range_names,
+        default=tuple(name for name, _ in RANGES),
+        help="the time ranges to time, comma-separated",
     )
     parser.add_argument("--verbose", action="store_true", help="print each query's time")
     parser.add_argument("--dashboard", action="append", help="only these UIDs (repeatable)")
@@ -272,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             counts[uid], skipped[uid] = len(promql), len(mine) - len(promql)
             began = time.monotonic()
             results[uid] = {}
-            for name, span in RANGES:
+            for name, span in (entry for entry in RANGES if entry[0] in args.ranges):
                 if args.verbose:
                     print(f"  {uid} over {name}:", flush=True)
                 pair = tuple(
