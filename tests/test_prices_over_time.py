@@ -20,7 +20,8 @@ from tests.support.datasets import shared_dataset
 from tools import pricing as pricing_command
 from tools.querylab.prometheus import QueryDataset
 from tools.telemetry.scenario import DAY, Scenario
-from vocabulary import measures
+from tools.telemetry.truth import Totals
+from vocabulary import measures, names
 from vocabulary.pricing import CLAUDE_CODE_TOKENS, PriceKind, load_pricing, recorded_token_cost
 from vocabulary.windows import Window
 
@@ -98,6 +99,38 @@ def test_the_month_adds_up_at_each_day_s_price(month: QueryDataset) -> None:
     measured = by_model(month, query, month.end + 600)
     truth = month.totals.claude_code_cost_by_model[SONNET]
     assert measured[SONNET] == pytest.approx(truth, rel=REL)
+
+
+def test_a_month_of_recorded_windows_adds_up_to_the_truth(month: QueryDataset) -> None:
+    """30 days of session churn (two sessions a user a day, some resumed in a new process whose
+    counters restart) summed from the recorded 5-minute windows, within 1 % of what happened."""
+    at, month_and_a_day = month.end + 600, Window("31d")
+    restarts = month.server.query(f"sum(resets({names.CLAUDE_CODE_COST}[31d]))", at)
+    assert float(restarts[0]["value"][1]) > 0, "the month must hold counter resets"
+
+    spend = by_model(
+        month, measures.spend(month_and_a_day, [names.MODEL], measures.CLAUDE_CODE), at
+    )
+    truth = Totals.by_model(month.totals.claude_code_cost_by_model_day)
+    assert spend.keys() == truth.keys()
+    for model, usd in truth.items():
+        assert spend[model] == pytest.approx(usd, rel=REL), model
+
+    tokens = {
+        s["metric"][names.TOKEN_TYPE]: float(s["value"][1])
+        for s in month.server.query(
+            measures.increase(names.CLAUDE_CODE_TOKENS, month_and_a_day, [names.TOKEN_TYPE]), at
+        )
+    }
+    token_truth: dict[str, int] = {}
+    for (token_type, _model), count in month.totals.claude_code_tokens_by_type_model.items():
+        token_truth[token_type] = token_truth.get(token_type, 0) + count
+    assert tokens.keys() == token_truth.keys()
+    for token_type, count in token_truth.items():
+        assert tokens[token_type] == pytest.approx(count, rel=REL), token_type
+
+    started = month.server.query(measures.increase(names.CLAUDE_CODE_SESSIONS, month_and_a_day), at)
+    assert float(started[0]["value"][1]) == pytest.approx(month.totals.claude_code_processes, abs=1)
 
 
 # --- models without a price ----------------------------------------------------------------------
