@@ -232,3 +232,28 @@ def test_a_quarter_minute_run_ends_on_time(
     assert elapsed <= 15 * 1.05 + export_interval, f"took {elapsed:.1f}s"
     assert stdout.rstrip().endswith("done")
     assert received.get("/v1/metrics")
+
+
+def test_a_stop_ends_the_replay_between_two_sends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C only sets the flag; the replay stops before the next send, never inside one."""
+    from tools import loadgen
+
+    start = 1_800_000_000.0
+    end = start + 600
+    queue = loadgen.actions(
+        simulate_window(Scenario(users=3, apps=2, app_requests_per_hour=1200), start, 10)
+    )
+    clock = _FakeClock(start)
+    monkeypatch.setattr(loadgen, "time", clock)
+    sender, stop = _CountingSender(clock), threading.Event()
+
+    def record_then_stop(*_: object) -> None:
+        sender.sent_at.append(clock.now)
+        if len(sender.sent_at) == 3:
+            stop.set()
+
+    sender.record_measurement = sender.emit_event = record_then_stop  # type: ignore[method-assign]
+    sender.record_span = sender.record_request = record_then_stop  # type: ignore[method-assign]
+    list(loadgen.replay(sender, queue, (start, end), 5.0, None, stop))  # type: ignore[arg-type]
+    assert len(sender.sent_at) == 3 < len(queue)
+    assert clock.now < end

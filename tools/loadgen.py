@@ -11,7 +11,9 @@ telemetry is flushed first). Traffic stops at the end of --minutes.
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,27 +161,44 @@ def _single(request: AppRequest) -> Traffic:
     return Traffic((), (), (), (request.process,), (request,), ())
 
 
-def _wait_until(moment: float) -> None:
-    delay = moment - time.time()
-    if delay > 0:
-        time.sleep(delay)
+# How soon a Ctrl-C ends a wait.
+WAIT_SLICE = 0.2
+
+
+def _wait_until(moment: float, stop: threading.Event) -> bool:
+    """Sleep until `moment`; False as soon as `stop` is set."""
+    while not stop.is_set():
+        delay = moment - time.time()
+        if delay <= 0:
+            return True
+        time.sleep(min(delay, WAIT_SLICE))
+    return False
 
 
 def replay(
-    sender: OtlpSender, queue: list[Action], window: tuple[float, float], every: float, jsonl: Any
+    sender: OtlpSender,
+    queue: list[Action],
+    window: tuple[float, float],
+    every: float,
+    jsonl: Any,
+    stop: threading.Event | None = None,
 ) -> Iterator[str]:
-    """Send each action at its time; yields a progress line every `every` seconds."""
+    """Send each action at its time; yields a progress line every `every` seconds. Ends early,
+    between two sends, once `stop` is set."""
+    stop = stop or threading.Event()
     start, end = window
     progress, next_report = Progress(), start + every
     for action in queue:
         while action.at > next_report:
-            _wait_until(next_report)
+            if not _wait_until(next_report, stop):
+                return
             yield progress.line(next_report - start, end - start, sender.stats.failures)
             next_report += every
-        _wait_until(action.at)
+        if not _wait_until(action.at, stop):
+            return
         _send(sender, action, progress, jsonl)
-    _wait_until(end)
-    yield progress.line(end - start, end - start, sender.stats.failures)
+    if _wait_until(end, stop):
+        yield progress.line(end - start, end - start, sender.stats.failures)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,18 +232,21 @@ def main(argv: list[str] | None = None) -> int:
         f"({args.protocol}, {args.temporality}); Ctrl-C stops",
         flush=True,
     )
-    interrupted = False
+    # Ctrl-C sets a flag the replay checks between sends: a KeyboardInterrupt raised inside the
+    # OpenTelemetry SDK can leave an exporter's worker waiting, and the flush then never ends.
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda _signal, _frame: stop.set())
     try:
-        for line in replay(sender, queue, (start, end), args.progress_every, jsonl):
+        for line in replay(sender, queue, (start, end), args.progress_every, jsonl, stop):
             print(line, flush=True)
-    except KeyboardInterrupt:
-        interrupted = True
-        print("interrupted: flushing what was recorded...", flush=True)
     finally:
+        signal.signal(signal.SIGINT, previous)  # a second Ctrl-C while flushing stops at once
+        if stop.is_set():
+            print("interrupted: flushing what was recorded...", flush=True)
         sender.shutdown()
         if jsonl is not None:
             jsonl.close()
-    if interrupted:
+    if stop.is_set():
         return 130
     if sender.stats.failures:
         print(f"error: {sender.stats.failures} exports to {args.endpoint} failed", file=sys.stderr)
