@@ -174,16 +174,15 @@ def load_average(when: str) -> str:
     return f"load average {when}: {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
 
 
-def range_names(text: str) -> tuple[str, ...]:
-    """`--ranges 7d,30d`: some of RANGES, timed in RANGES' order."""
-    known = [name for name, _ in RANGES]
+def range_names(text: str) -> tuple[tuple[str, float], ...]:
+    """`--ranges 7d,30d`: those entries of RANGES, in RANGES' order."""
+    known = dict(RANGES)
     chosen = {part.strip() for part in text.split(",") if part.strip()}
-    unknown = sorted(chosen - set(known))
-    if unknown or not chosen:
+    if not chosen or not chosen <= known.keys():
         raise argparse.ArgumentTypeError(
             f"{text!r}: --ranges takes a comma-separated list of {', '.join(known)}"
         )
-    return tuple(name for name in known if name in chosen)
+    return tuple(entry for entry in RANGES if entry[0] in chosen)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ranges",
         type=range_names,
-        default=tuple(name for name, _ in RANGES),
+        default=",".join(name for name, _ in RANGES),  # argparse parses a string default
         help="the time ranges to time, comma-separated",
     )
     parser.add_argument("--verbose", action="store_true", help="print each query's time")
@@ -291,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             counts[uid], skipped[uid] = len(promql), len(mine) - len(promql)
             began = time.monotonic()
             results[uid] = {}
-            for name, span in (entry for entry in RANGES if entry[0] in args.ranges):
+            for name, span in args.ranges:
                 if args.verbose:
                     print(f"  {uid} over {name}:", flush=True)
                 pair = tuple(
